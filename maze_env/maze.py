@@ -318,6 +318,7 @@ class MazeBatch:
     """``N`` mazes of one shape as one ``connections: bool[N, 2, rows, cols]`` array.
 
     Indexing with an int gives a :class:`Maze`; with a slice, index array or bool mask, a MazeBatch.
+    The array is wrapped, not copied (batches can be large): do not modify it afterwards.
     One million 10x10 mazes take 200 MB.
     """
 
@@ -337,6 +338,8 @@ class MazeBatch:
 
     @classmethod
     def concatenate(cls, batches: Sequence[MazeBatch]) -> MazeBatch:
+        if not batches:
+            raise ValueError("concatenate needs at least one MazeBatch")
         return cls(np.concatenate([b.connections for b in batches]))
 
     @property

@@ -60,7 +60,7 @@ class Placement:
             mask[:] = True
         elif self.kind == "cell":
             r, c = self.cell  # type: ignore[misc]
-            r, c = r % rows if r < 0 else r, c % cols if c < 0 else c
+            r, c = (r + rows if r < 0 else r), (c + cols if c < 0 else c)
             if not (0 <= r < rows and 0 <= c < cols):
                 raise ValueError(f"placement {self.spec!r} is outside the {rows}x{cols} grid")
             mask[r, c] = True
