@@ -4,12 +4,21 @@ Every generator is a batched kernel ``fn(shape, n, *, key, start, **params) -> b
 registered with :func:`register`. Maze ``i`` of a batch draws only from the random stream
 ``(seed_key(seed), start + i)`` (see :mod:`maze_env.rng`), so output is bit-for-bit reproducible
 whatever the batch split or worker count.
+
+Generator parameters are the kernels' keyword-only arguments other than ``key`` and ``start``
+(``start`` is the index of the first maze in the seed's sequence, never a cell: the one generator
+with a start cell, ``dfs``, calls it ``start_coord``, as maze-dataset does).
+
+Kernels live in ``perfect.py`` (dfs, wilson, aldous_broder, kruskal), ``growing.py`` (prim,
+hunt_and_kill, growing_tree), ``simple.py`` (binary_tree, sidewinder, recursive_division),
+``loops.py`` (percolation, dfs_percolation, braid) and ``fields.py`` (open_field,
+open_field_obstacle); shared numba helpers in ``_common.py``.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,8 +41,11 @@ class GeneratorSpec:
         fn: the batched kernel ``fn(shape, n, *, key, start, **params) -> bool[n, 2, R, C]``.
         params: keyword parameters with their defaults (read from ``fn``'s signature).
         summary: one line for ``--help``.
-        guarantee: what every maze satisfies: ``"perfect"`` (spanning tree: connected, acyclic),
-            ``"connected"`` (connected, may have cycles), or a sentence for weaker contracts.
+        guarantee: what every maze satisfies with the default parameters: ``"perfect"``
+            (spanning tree: connected, acyclic), ``"connected"`` (connected, may have cycles), or a
+            sentence for weaker contracts. Some parameters weaken it: see :meth:`guarantee_for`.
+        guarantee_fn: maps the full parameters (defaults filled in) to the guarantee, for
+            generators whose options change it; None when no option does.
     """
 
     name: str
@@ -41,18 +53,42 @@ class GeneratorSpec:
     summary: str
     guarantee: str
     params: dict[str, Any] = field(default_factory=dict)
+    guarantee_fn: Callable[[Mapping[str, Any]], str] | None = None
 
     @property
     def perfect(self) -> bool:
+        """Whether every maze is a spanning tree with the default parameters."""
         return self.guarantee == "perfect"
+
+    def guarantee_for(self, params: Mapping[str, Any] | None = None) -> str:
+        """The guarantee with these parameters (missing ones take their defaults).
+
+        For example ``GENERATORS["dfs"].guarantee_for({"accessible_cells": 0.5})`` is a sentence,
+        not ``"perfect"``: half the cells stay unconnected.
+        """
+        full = {**self.params, **(params or {})}
+        return self.guarantee if self.guarantee_fn is None else self.guarantee_fn(full)
 
 
 GENERATORS: dict[str, GeneratorSpec] = {}
 """Every generator by name, in registration order."""
 
 
-def register(name: str, *, summary: str, guarantee: str) -> Callable[[BatchFn], BatchFn]:
-    """Decorator that adds a batched kernel to :data:`GENERATORS` under ``name``."""
+def register(
+    name: str,
+    *,
+    summary: str,
+    guarantee: str,
+    guarantee_fn: Callable[[Mapping[str, Any]], str] | None = None,
+) -> Callable[[BatchFn], BatchFn]:
+    """Decorator that adds a batched kernel to :data:`GENERATORS` under ``name``.
+
+    Args:
+        name: registry key.
+        summary: one line for ``--help``.
+        guarantee: the guarantee with default parameters (see :class:`GeneratorSpec`).
+        guarantee_fn: optional, the guarantee for given parameters.
+    """
 
     def wrap(fn: BatchFn) -> BatchFn:
         sig = inspect.signature(fn)
@@ -61,7 +97,7 @@ def register(name: str, *, summary: str, guarantee: str) -> Callable[[BatchFn], 
             for p in sig.parameters.values()
             if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in ("key", "start")
         }
-        GENERATORS[name] = GeneratorSpec(name, fn, summary, guarantee, params)
+        GENERATORS[name] = GeneratorSpec(name, fn, summary, guarantee, params, guarantee_fn)
         return fn
 
     return wrap
@@ -95,7 +131,9 @@ def check_params(spec: GeneratorSpec, params: dict[str, Any]) -> None:
         )
 
 
-def _run_chunk(name: str, shape: Shape, n: int, key: int, start: int, params: dict[str, Any]) -> np.ndarray:
+def _run_chunk(
+    name: str, shape: Shape, n: int, key: int, start: int, params: dict[str, Any]
+) -> np.ndarray:
     return GENERATORS[name].fn(shape, n, key=key, start=start, **params)
 
 
@@ -131,13 +169,25 @@ def generate_batch(
     spec = get_spec(name)
     shape = check_shape(shape)
     check_params(spec, params)
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n must be an int >= 0, got {n!r}")
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
+        raise ValueError(
+            f"start must be an int >= 0 (the index of the first maze in the seed's sequence; "
+            f"dfs's start cell is the parameter start_coord), got {start!r}"
+        )
+    if (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, (int, np.integer))
+        or chunk_size < 1
+    ):
+        raise ValueError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
+    n, start, chunk_size = int(n), int(start), int(chunk_size)
     key = seed_key(seed)
-    starts = list(range(start, start + n, max(1, chunk_size)))
+    if n == 0:  # still run the kernel: it checks the parameters
+        return MazeBatch(spec.fn(shape, 0, key=key, start=start, **params))
+    starts = list(range(start, start + n, chunk_size))
     sizes = [min(chunk_size, start + n - s) for s in starts]
-    if n == 0:
-        return MazeBatch(np.zeros((0, 2, *shape), dtype=bool))
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -145,14 +195,17 @@ def generate_batch(
         bar = tqdm(total=n, desc=f"generating {name} {shape[0]}x{shape[1]}", unit="maze")
     parts = []
     if n_workers <= 1 or len(starts) == 1:
-        for s, k in zip(starts, sizes):
+        for s, k in zip(starts, sizes, strict=True):
             parts.append(spec.fn(shape, k, key=key, start=s, **params))
             if bar is not None:
                 bar.update(k)
     else:
         with ProcessPoolExecutor(n_workers) as pool:
-            futures = [pool.submit(_run_chunk, name, shape, k, key, s, params) for s, k in zip(starts, sizes)]
-            for fut, k in zip(futures, sizes):
+            futures = [
+                pool.submit(_run_chunk, name, shape, k, key, s, params)
+                for s, k in zip(starts, sizes, strict=True)
+            ]
+            for fut, k in zip(futures, sizes, strict=True):
                 parts.append(fut.result())
                 if bar is not None:
                     bar.update(k)
@@ -161,11 +214,26 @@ def generate_batch(
     return MazeBatch(parts[0] if len(parts) == 1 else np.concatenate(parts))
 
 
-def generate(name: str, shape: Shape, seed: int | np.random.Generator | None = None, **params: Any) -> Maze:
+def generate(
+    name: str, shape: Shape, seed: int | np.random.Generator | None = None, **params: Any
+) -> Maze:
     """One maze: the same as ``generate_batch(name, shape, 1, seed, **params)[0]``."""
     return generate_batch(name, shape, 1, seed, **params)[0]
 
 
-from maze_env.generators import perfect as _perfect  # noqa: E402,F401  (registers generators)
+# importing the kernel modules registers the generators, in this order
+from maze_env.generators import perfect as _perfect  # noqa: E402,F401,I001
+from maze_env.generators import growing as _growing  # noqa: E402,F401
+from maze_env.generators import simple as _simple  # noqa: E402,F401
+from maze_env.generators import loops as _loops  # noqa: E402,F401
+from maze_env.generators import fields as _fields  # noqa: E402,F401
 
-__all__ = ["GENERATORS", "GeneratorSpec", "generate", "generate_batch", "register", "get_spec", "check_shape"]
+__all__ = [
+    "GENERATORS",
+    "GeneratorSpec",
+    "generate",
+    "generate_batch",
+    "register",
+    "get_spec",
+    "check_shape",
+]
