@@ -1,0 +1,1 @@
+"""The comparison harness: suites of tasks, the runner, one metrics module, and the report."""
