@@ -1,0 +1,407 @@
+"""The run folder's files, ``results.json`` from its predictions, and the report rendered from it.
+
+Run folder helpers: :func:`load_config`, :func:`iter_predictions` (streams ``predictions.jsonl``,
+skipping a torn last line), :func:`atomic_write_text`/:func:`atomic_write_json` (temporary file,
+then ``os.replace``). ``compute_results`` aggregates ``predictions.jsonl`` with :func:`agents.harness.metrics.aggregate`
+(per agent x suite, 95% Wilson intervals) and adds each suite's difficulty (the baseline
+``random_fork``'s success rate) and a gallery of failures (with their mazes, so the report needs
+nothing but ``results.json``). ``render_report(out_dir)`` writes ``report.md``, a self-contained
+``report.html`` (figures embedded as base64 PNG) and ``figures/*.png`` (:mod:`agents.harness.plots`).
+
+``results.json``::
+
+    {"format": 1, "seed": 0, "baseline": "random_fork",
+     "agents": [{"spec": "mcts:simulations=50", "name": "mcts(simulations=50)"}, ...],
+     "suites": [{"name", "family", "description", "generator", "shape", "size", "n",
+                 "metadata", "difficulty": {"mean", "k", "n", "low", "high"}}, ...],
+     "results": {AGENT_SPEC: {SUITE: <metrics.aggregate(...)>}},   # agents + the baseline
+     "gallery": [{"agent", "suite", "index", "maze": [ASCII rows], "origin", "target",
+                  "agent_path", "optimal_path", "reached", "exact", "invalid_kind"}, ...],
+     "run": {"workers", "solve_seconds", "tasks_run"} | null}   # this invocation (resumes: the rest)
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from agents.base import Trajectory
+from agents.harness.metrics import aggregate, best_reference_path
+from agents.harness.plots import cost_table, rate_table, suites_table, summary_lines
+from maze_env.dataset import MazeDataset
+from maze_env.solve import bfs_distances
+
+GALLERY_PER_AGENT = 3
+Key = tuple[str, str, int]
+RESULTS_FORMAT = 1
+
+
+# -- run folder files -------------------------------------------------------------------------
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path``, then ``os.replace`` it into place."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def atomic_write_json(path: str | Path, data: Any) -> Path:
+    return atomic_write_text(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
+
+
+def load_config(out_dir: str | Path) -> dict[str, Any]:
+    """``config.json`` of a run folder, or ``FileNotFoundError`` saying what the folder lacks."""
+    path = Path(out_dir) / "config.json"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} not found: {out_dir} is not a run folder of `mazebench compare`"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def iter_predictions(out_dir: str | Path, repair: bool = False) -> Iterator[dict[str, Any]]:
+    """Stream the rows of ``predictions.jsonl`` (the first of any duplicates); a torn last line
+    (an interrupted write) is skipped.
+
+    Args:
+        out_dir: the run folder (no file: no rows).
+        repair: first cut a torn last line off the file, so that appends start on a fresh line.
+    """
+    path = Path(out_dir) / "predictions.jsonl"
+    if not path.exists():
+        return
+    if repair:
+        _cut_torn_line(path)
+    seen: set[Key] = set()
+    with open(path, "rb") as f:
+        for line in f:
+            if not line.endswith(b"\n"):
+                break
+            if line.strip():
+                row = json.loads(line)
+                key = (row["agent"], row["suite"], int(row["index"]))
+                if key not in seen:
+                    seen.add(key)
+                    yield row
+
+
+def _cut_torn_line(path: Path, window: int = 1 << 24) -> None:
+    """Truncate ``path`` after its last newline (looked for in the last ``window`` bytes)."""
+    with open(path, "r+b") as f:
+        size = f.seek(0, os.SEEK_END)
+        start = f.seek(max(0, size - window))
+        end = start + f.read().rfind(b"\n") + 1
+        if end < size:
+            f.truncate(end)
+
+
+def read_predictions(out_dir: str | Path) -> list[dict[str, Any]]:
+    """Every row of ``predictions.jsonl`` in a list (see :func:`iter_predictions`)."""
+    return list(iter_predictions(out_dir))
+
+
+# -- results ------------------------------------------------------------------------------------
+def compute_results(
+    config: Mapping[str, Any],
+    rows: Iterable[Mapping[str, Any]],
+    datasets: Mapping[str, MazeDataset],
+    run: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Aggregate ``rows`` (predictions, streamed) into the ``results.json`` dict (module docstring).
+
+    Only the metrics of each row are kept, plus the trajectories of the first few failures per
+    agent and suite (gallery candidates), so a run of any size aggregates in bounded memory.
+
+    Raises:
+        ValueError: if a requested (agent, suite, task) has no row (an unfinished or partly
+            merged run), naming how many are missing and where.
+    """
+    baseline = config["baseline"]
+    specs = list(config["agents"])
+    everyone = specs if baseline in specs else [*specs, baseline]
+    n_of = config["n"]
+    metrics: dict[tuple[str, str], dict[int, Mapping[str, Any]]] = defaultdict(dict)
+    failures: dict[tuple[str, str], dict[int, Mapping[str, Any]]] = defaultdict(dict)
+    for r in rows:
+        key = (r["agent"], r["suite"])
+        if r["agent"] in everyone and r["suite"] in n_of and r["index"] < n_of[r["suite"]]:
+            metrics[key][r["index"]] = r["metrics"]
+            if not r["metrics"]["exact"] and r["agent"] in specs:
+                kept = failures[key]
+                kept[r["index"]] = r
+                if len(kept) > GALLERY_PER_AGENT:  # keep the lowest indices only
+                    del kept[max(kept)]
+    missing = {f"{a} on {s}": n_of[s] - len(metrics[(a, s)]) for a in everyone for s in n_of}
+    missing = {k: v for k, v in missing.items() if v}
+    if missing:
+        where = ", ".join(f"{k} ({v})" for k, v in list(missing.items())[:5])
+        raise ValueError(
+            f"{sum(missing.values())} predictions are missing ({where}...): resume the run, or merge every shard"
+        )
+    agg = {
+        (a, s): aggregate([metrics[(a, s)][i] for i in range(n_of[s])])
+        for a in everyone
+        for s in n_of
+    }
+    suites = []
+    for d in config["suites"]:
+        meta = d.get("metadata", {})
+        suites.append(
+            {
+                "name": d["name"],
+                "family": meta.get("family", "custom"),
+                "description": d.get("description", ""),
+                "generator": meta.get("generator", d["generator"]),
+                "shape": d["shape"],
+                "size": meta.get("size", d["shape"][0]),
+                "n": n_of[d["name"]],
+                "metadata": meta,
+                "difficulty": agg[(baseline, d["name"])]["reached"],
+            }
+        )
+    return {
+        "format": RESULTS_FORMAT,
+        "seed": config["seed"],
+        "baseline": baseline,
+        "agents": [{"spec": a, "name": config.get("agent_names", {}).get(a, a)} for a in specs],
+        "suites": suites,
+        "results": {a: {s: agg[(a, s)] for s in n_of} for a in everyone},
+        "gallery": pick_gallery(
+            [a for a in specs if a != baseline],
+            failures,
+            datasets,
+            {a: {s: agg[(a, s)]["exact"]["mean"] for s in n_of} for a in specs},
+        ),
+        "run": dict(run) if run else None,
+    }
+
+
+def pick_gallery(
+    agents: Sequence[str],
+    failures: Mapping[tuple[str, str], Mapping[int, Mapping[str, Any]]],
+    datasets: Mapping[str, MazeDataset],
+    exact: Mapping[str, Mapping[str, float]],
+    per_agent: int = GALLERY_PER_AGENT,
+) -> list[dict[str, Any]]:
+    """Up to ``per_agent`` failed (not exact) tasks per agent, from its worst suites first.
+
+    Args:
+        agents: agent specs.
+        failures: ``(agent, suite) -> {task index: prediction row}`` of failed tasks.
+        datasets: each suite's tasks.
+        exact: ``agent -> suite -> exact rate``; suites are visited from the lowest rate up (ties
+            in run order), taking the lowest failing index of each, round-robin: deterministic.
+        per_agent: the most examples per agent.
+    """
+    out = []
+    for agent in agents:
+        order = sorted(exact[agent], key=lambda s: exact[agent][s])
+        queues = {s: sorted(failures.get((agent, s), {})) for s in order}
+        picks: list[tuple[str, int]] = []
+        while len(picks) < per_agent and any(queues.values()):
+            for suite, queue in queues.items():
+                if queue and len(picks) < per_agent:
+                    picks.append((suite, queue.pop(0)))
+        out.extend(
+            _gallery_item(agent, s, i, failures[(agent, s)][i], datasets[s]) for s, i in picks
+        )
+    return out
+
+
+def _gallery_item(
+    agent: str, suite: str, index: int, row: Mapping[str, Any], dataset: MazeDataset
+) -> dict[str, Any]:
+    task = dataset[index]
+    cells = Trajectory.from_json(row["trajectory"]).cells
+    optimal = best_reference_path(
+        task.maze,
+        cells,
+        bfs_distances(task.maze, task.origin),
+        bfs_distances(task.maze, task.target),
+    )
+    m = row["metrics"]
+    return {
+        "agent": agent,
+        "suite": suite,
+        "index": index,
+        "maze": task.maze.to_ascii().splitlines(),
+        "origin": list(task.origin),
+        "target": list(task.target),
+        "agent_path": [list(c) for c in cells],
+        "optimal_path": [list(c) for c in optimal or ()],
+        "reached": m["reached"],
+        "exact": m["exact"],
+        "invalid_kind": m["invalid_kind"],
+    }
+
+
+# -- rendering ----------------------------------------------------------------------------------
+SECTIONS = (
+    (
+        "generalization",
+        "Generalization: exact vs maze size",
+        "Exact rate (the path is a shortest path) against maze side; the training distribution is 6x6 (dashed line).",
+    ),
+    (
+        "generators",
+        "Per generator",
+        "Exact rate on 6x6 mazes of each generator (loops: any shortest path counts).",
+    ),
+    (
+        "cost",
+        "Cost vs accuracy",
+        "Mean cost per task (log scale) against exact rate, pooled over every suite.",
+    ),
+    (
+        "difficulty",
+        "Suite difficulty",
+        "random_fork's success rate per suite (lower is harder), 95% intervals.",
+    ),
+    (
+        "gallery",
+        "Failures",
+        "Failed tasks: the agent's path against a shortest path on the same maze.",
+    ),
+)
+
+
+def _md_table(header: list[str], body: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
+
+
+_RATE_CELL = re.compile(r"^(\d+\.\d)% \[(.+)\]$")
+_NUMBER = re.compile(r"^[\d.]+%?$")
+
+
+def _html_cell(text: str) -> str:
+    """A table cell: numbers right-aligned, a rate with an interval shaded red (0%) to green (100%)."""
+    m = _RATE_CELL.match(text)
+    if not m:
+        return f"<td{' class=num' if _NUMBER.match(text) else ''}>{html.escape(text)}</td>"
+    hue = 1.2 * float(m.group(1))
+    return (
+        f'<td class=num style="background:hsl({hue:.0f},60%,87%)">'
+        f"<b>{m.group(1)}</b> <small>[{m.group(2)}]</small></td>"
+    )
+
+
+def _html_table(header: list[str], body: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    rows = "".join("<tr>" + "".join(_html_cell(c) for c in r) + "</tr>" for r in body)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def render_report(out_dir: str | Path) -> dict[str, Path]:
+    """Write ``report.md``, ``report.html`` and ``figures/*.png`` from ``out_dir/results.json``.
+
+    Returns:
+        ``{"md": path, "html": path, <figure name>: path, ...}``.
+    """
+    import json
+
+    from agents.harness.plots import make_figures
+
+    out_dir = Path(out_dir)
+    path = out_dir / "results.json"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} not found: run `mazebench compare` (or `--merge` the shards) first"
+        )
+    results = json.loads(path.read_text(encoding="utf-8"))
+    figures = make_figures(results, out_dir / "figures")
+    tables = [
+        ("Exact (path is a shortest path)", rate_table(results, "exact")),
+        ("Reached the target", rate_table(results, "reached")),
+        ("Cost", cost_table(results)),
+        ("Suites", suites_table(results)),
+    ]
+    summary = summary_lines(results)
+    md, body = (
+        _markdown(results, summary, tables, figures),
+        _html_body(results, summary, tables, figures),
+    )
+    paths = {
+        "md": atomic_write_text(out_dir / "report.md", md),
+        "html": atomic_write_text(out_dir / "report.html", body),
+    }
+    return {**paths, **figures}
+
+
+def _title(results: Mapping[str, Any]) -> str:
+    return f"Maze comparison: {len(results['agents'])} agents on {len(results['suites'])} suites (seed {results['seed']})"
+
+
+def _order(tables: list, figures: Mapping[str, Path]) -> list[tuple[str, Any]]:
+    """Sections in reading order: the generalization curve first, then tables, then figures."""
+    figs = [("figure", s) for s in SECTIONS if s[0] in figures]
+    lead = [f for f in figs if f[1][0] == "generalization"]
+    return [*lead, *[("table", t) for t in tables], *[f for f in figs if f not in lead]]
+
+
+def _markdown(
+    results: Mapping[str, Any], summary: list[str], tables: list, figures: Mapping[str, Path]
+) -> str:
+    parts = [f"# {_title(results)}", "", "## What the numbers say", "", *summary, ""]
+    for kind, item in _order(tables, figures):
+        if kind == "table":
+            parts += [f"## {item[0]}", "", _md_table(*item[1]), ""]
+        else:
+            key, title, caption = item
+            parts += [
+                f"## {title}",
+                "",
+                caption,
+                "",
+                f"![{title}](figures/{figures[key].name})",
+                "",
+            ]
+    return "\n".join(parts)
+
+
+_CSS = """body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1400px;margin:2em auto;
+padding:0 1em;color:#222;background:#fff}h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;font-size:.8em;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;
+text-align:left;white-space:nowrap}.num{text-align:right}th{background:#f0f3f7;
+white-space:normal;vertical-align:bottom}td small{color:#555}img{max-width:100%;border:1px solid #eee}
+.cap{color:#555}li{margin:.25em 0}"""
+
+
+def _html_body(
+    results: Mapping[str, Any], summary: list[str], tables: list, figures: Mapping[str, Path]
+) -> str:
+    def inline(text: str) -> str:
+        return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
+
+    items = "".join(f"<li>{inline(s[2:])}</li>" for s in summary if s.startswith("- "))
+    paras = [f"<p>{inline(s)}</p>" for s in summary if not s.startswith("- ")]
+    parts = [
+        f"<h1>{html.escape(_title(results))}</h1>",
+        "<h2>What the numbers say</h2>",
+        paras[0],
+        f"<ul>{items}</ul>",
+        *paras[1:],
+    ]
+    for kind, item in _order(tables, figures):
+        if kind == "table":
+            parts += [f"<h2>{html.escape(item[0])}</h2>", _html_table(*item[1])]
+            continue
+        key, title, caption = item
+        data = base64.b64encode(figures[key].read_bytes()).decode("ascii")
+        img = f'<img alt="{title}" src="data:image/png;base64,{data}">'
+        parts += [f"<h2>{title}</h2>", f"<p class=cap>{caption}</p>", img]
+    return (
+        f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{html.escape(_title(results))}</title>"
+        f"<style>{_CSS}</style></head><body>{''.join(parts)}</body></html>\n"
+    )

@@ -1,0 +1,410 @@
+"""Run every agent on every suite, judge every trajectory, write the run folder.
+
+``run_comparison(agents, suites, out_dir)`` writes into ``out_dir``:
+
+- ``config.json``: everything needed to rerun (agent specs, full suite definitions, n per suite,
+  seed, shard, package versions); rewritten atomically.
+- ``predictions.jsonl``: one row per (agent, suite, task index), appended and flushed as work
+  finishes: ``{"agent", "suite", "index", "origin", "target", "trajectory", "metrics"}`` where
+  ``trajectory`` is :meth:`agents.base.Trajectory.to_json` and ``metrics`` the metrics module's
+  per-task record. A rerun into the same folder skips rows already there (resume).
+- ``results.json``, ``report.md``, ``report.html``, ``figures/`` (see :mod:`agents.harness.report`);
+  a shard writes none of these: ``merge`` joins the shards and writes them.
+
+Reproducibility: tasks depend only on the suites, ``n`` and ``seed``; agents are rebuilt in every
+worker from their spec string (with ``seed=`` the run seed when the agent takes one and the spec
+does not set it) and draw a private stream per task, so rows do not depend on ``workers``, on
+chunking or on sharding. Work is split in chunks of one (agent, suite) and consecutive task
+indices; shard ``i`` of ``k`` owns the tasks whose index is ``i`` modulo ``k``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agents.base import AGENTS, make_agent, parse_agent_spec
+from agents.harness.metrics import compute_metrics
+from agents.harness.report import Key, atomic_write_json, iter_predictions, load_config
+from agents.harness.suites import (
+    DEFAULT_N,
+    Suite,
+    SuiteData,
+    build_suites,
+    resolve_suites,
+    suite_from_dict,
+)
+
+BASELINE = "random_fork"
+"""The agent whose success rate is every suite's difficulty; always run beside the others."""
+DEFAULT_AGENTS = (
+    "bfs",
+    "astar",
+    "dfs",
+    "greedy",
+    "random_fork",
+    "random_walk",
+    "mcts:simulations=10,max_steps=300",
+)
+"""The search agents of the default comparison (mcts's budget keeps it to minutes on 2 cores)."""
+QUICK_AGENTS = ("bfs", "astar", "dfs", "random_fork", "mcts:simulations=5")
+"""Cheap settings for ``--quick``."""
+QUICK_N = 20
+"""Tasks per suite with ``quick=True`` when ``n`` is not given."""
+CHUNK = 50
+"""Tasks per unit of work."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A unit of work: one agent on consecutive tasks of one suite."""
+
+    agent: str
+    suite: str
+    indices: tuple[int, ...]
+
+
+# -- agents -------------------------------------------------------------------------------------
+def check_agents(specs: Sequence[str]) -> dict[str, str]:
+    """Validate agent specs by building each once: ``{spec: agent name}``; errors list the known agents."""
+    import agents.search  # noqa: F401  (registers the built-in agents)
+
+    out: dict[str, str] = {}
+    for spec in specs:
+        spec = spec.strip()
+        name, _ = parse_agent_spec(spec)
+        if name not in AGENTS:
+            raise ValueError(f"unknown agent {name!r}; known: {', '.join(sorted(AGENTS))}")
+        out.setdefault(spec, str(getattr(make_agent(spec), "name", spec)))
+    if not out:
+        raise ValueError(f"no agents given; known: {', '.join(sorted(AGENTS))}")
+    return out
+
+
+def build_agent(spec: str, seed: int) -> Any:
+    """The agent for ``spec``, seeded with the run seed unless the spec sets ``seed`` itself."""
+    import agents.search  # noqa: F401
+
+    name, kwargs = parse_agent_spec(spec)
+    factory = AGENTS.get(name)
+    takes_seed = False
+    if factory is not None:
+        try:
+            takes_seed = "seed" in inspect.signature(factory).parameters
+        except (TypeError, ValueError):
+            takes_seed = False
+    return make_agent(spec, seed=seed) if takes_seed and "seed" not in kwargs else make_agent(spec)
+
+
+# -- suites -------------------------------------------------------------------------------------
+def suite_n(suite: Suite, n: int | None, quick: bool) -> int:
+    """Tasks for ``suite``: the run's ``n``, else the suite's own, else the default."""
+    if n is not None:
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        return int(n)
+    return QUICK_N if quick else int(suite.n or DEFAULT_N)
+
+
+# -- planning -----------------------------------------------------------------------------------
+def parse_shard(shard: str | Sequence[int] | None) -> tuple[int, int] | None:
+    """``"i/k"`` or ``(i, k)`` as ``(i, k)`` with ``0 <= i < k``; ``None`` for no sharding."""
+    if shard is None:
+        return None
+    try:
+        i, k = (int(v) for v in (shard.split("/") if isinstance(shard, str) else shard))
+    except (TypeError, ValueError):
+        raise ValueError(f"shard must look like i/k (e.g. 0/4), got {shard!r}") from None
+    if not 0 <= i < k:
+        raise ValueError(f"shard i/k needs 0 <= i < k, got {i}/{k}")
+    return (i, k)
+
+
+def plan_chunks(
+    agents: Sequence[str],
+    suites: Sequence[Suite],
+    ns: dict[str, int],
+    shard: tuple[int, int] | None = None,
+    done: set[Key] | frozenset[Key] = frozenset(),
+    chunk_size: int = CHUNK,
+) -> list[Chunk]:
+    """The work left, biggest mazes first (so the slowest chunks do not finish last)."""
+    chunks = []
+    for suite in sorted(suites, key=lambda s: -s.shape[0] * s.shape[1]):
+        for agent in agents:
+            todo = [
+                i
+                for i in range(ns[suite.name])
+                if (shard is None or i % shard[1] == shard[0])
+                and (agent, suite.name, i) not in done
+            ]
+            for j in range(0, len(todo), chunk_size):
+                chunks.append(Chunk(agent, suite.name, tuple(todo[j : j + chunk_size])))
+    return chunks
+
+
+# -- workers ------------------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(data: dict[str, SuiteData], seed: int) -> None:
+    _WORKER.clear()
+    _WORKER.update(data=data, seed=seed, agents={})
+
+
+def _run_chunk(chunk: Chunk) -> list[dict[str, Any]]:
+    """Solve and judge one chunk (in a worker, or inline when ``workers == 1``)."""
+    agents = _WORKER["agents"]
+    if chunk.agent not in agents:
+        agents[chunk.agent] = build_agent(chunk.agent, _WORKER["seed"])
+    sd: SuiteData = _WORKER["data"][chunk.suite]
+    tasks = [sd.dataset[i] for i in chunk.indices]
+    trajectories = agents[chunk.agent].solve_batch(tasks)
+    region = sd.suite.metadata.get("training_target_region")
+    rows = []
+    for i, task, traj in zip(chunk.indices, tasks, trajectories, strict=True):
+        metrics = compute_metrics(task, traj, region=region)
+        rows.append(
+            {
+                "agent": chunk.agent,
+                "suite": chunk.suite,
+                "index": i,
+                "origin": list(task.origin),
+                "target": list(task.target),
+                "trajectory": traj.to_json(),
+                "metrics": metrics.to_dict(),
+            }
+        )
+    return rows
+
+
+def _execute(
+    chunks: list[Chunk], data: dict[str, SuiteData], seed: int, workers: int
+) -> Iterator[list[dict]]:
+    """Yield each chunk's rows as it finishes."""
+    if workers <= 1 or len(chunks) <= 1:
+        _init_worker(data, seed)
+        for chunk in chunks:
+            yield _run_chunk(chunk)
+        return
+    pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(data, seed))
+    pending, running = list(reversed(chunks)), set()
+    try:
+        while pending or running:
+            while pending and len(running) < 4 * workers:  # a bounded queue: little lost on ^C
+                running.add(pool.submit(_run_chunk, pending.pop()))
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                yield fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- the run ------------------------------------------------------------------------------------
+def versions() -> dict[str, str]:
+    """Versions of the packages that determine results."""
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for pkg in ("mazebench", "numpy", "numba"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def make_config(
+    agents: dict[str, str],
+    suites: list[Suite],
+    ns: dict[str, int],
+    seed: int,
+    shard: tuple[int, int] | None,
+    quick: bool,
+) -> dict[str, Any]:
+    """The ``config.json`` dict: what determines the rows, and the versions that produced them."""
+    return {
+        "format": 1,
+        "agents": list(agents),
+        "agent_names": agents,
+        "baseline": BASELINE,
+        "suites": [s.to_dict() for s in suites],
+        "n": ns,
+        "seed": seed,
+        "shard": list(shard) if shard else None,
+        "quick": quick,
+        "versions": versions(),
+    }
+
+
+def _check_resumable(old: dict[str, Any], new: dict[str, Any], out_dir: Path) -> None:
+    """A rerun into ``out_dir`` must produce the same rows as the first run did."""
+    fields = [k for k in ("seed", "shard") if old.get(k) != new.get(k)]
+    old_suites = {s["name"]: (s, old["n"].get(s["name"])) for s in old.get("suites", [])}
+    for s in new["suites"]:
+        if s["name"] in old_suites and old_suites[s["name"]] != (s, new["n"][s["name"]]):
+            fields.append(f"suite {s['name']}")
+    if fields:
+        raise ValueError(
+            f"{out_dir} holds a comparison with other settings ({', '.join(fields)} differ); "
+            "use a new --out folder, or delete that folder to start again"
+        )
+
+
+def run_comparison(
+    agents: Sequence[str],
+    suites: Sequence[str | Suite],
+    out_dir: str | Path,
+    n: int | None = None,
+    seed: int = 0,
+    workers: int = 1,
+    shard: tuple[int, int] | str | None = None,
+    quick: bool = False,
+    progress: bool = True,
+    *,
+    suites_file: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    chunk_size: int = CHUNK,
+    report: bool = True,
+) -> Path:
+    """Run ``agents`` on ``suites`` and write the run folder (see the module docstring).
+
+    Args:
+        agents: agent specs (``"mcts:simulations=50"``).
+        suites: suite or group names (see :mod:`agents.harness.suites`) or :class:`Suite` objects.
+        out_dir: the run folder; an existing one with the same settings is resumed.
+        n: tasks per suite (default: the suite's own ``n``, else 1000; 20 with ``quick``).
+        seed: run seed: fixes the tasks and the agents' random streams.
+        workers: processes; results do not depend on it.
+        shard: ``(i, k)`` or ``"i/k"``: run only the tasks whose index is ``i`` mod ``k``.
+        quick: small default ``n``.
+        progress: show a tqdm progress bar.
+        suites_file: YAML/JSON file of user suites (names from it can be used in ``suites``).
+        cache_dir: dataset cache (``None``: generate in memory).
+        chunk_size: tasks per unit of work (does not change results).
+        report: render the report after the results.
+
+    Returns:
+        ``out_dir`` as a Path.
+    """
+    out_dir = Path(out_dir)
+    specs = check_agents(agents)
+    resolved = resolve_suites(list(suites), suites_file)
+    shard = parse_shard(shard)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    ns = {s.name: suite_n(s, n, quick) for s in resolved}
+    config = make_config(specs, resolved, ns, seed, shard, quick)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if (out_dir / "config.json").exists():
+        _check_resumable(load_config(out_dir), config, out_dir)
+    atomic_write_json(out_dir / "config.json", config)
+    data = build_suites(resolved, ns, seed, cache_dir)
+    everyone = list(specs) if BASELINE in specs else [*specs, BASELINE]
+    done = {(r["agent"], r["suite"], r["index"]) for r in iter_predictions(out_dir, repair=True)}
+    chunks = plan_chunks(everyone, resolved, ns, shard, done, chunk_size)
+    seconds = _run_chunks(chunks, data, seed, workers, out_dir / "predictions.jsonl", progress)
+    if shard is None:
+        run = {
+            "workers": workers,
+            "solve_seconds": round(seconds, 3),
+            "tasks_run": sum(len(c.indices) for c in chunks),
+        }
+        finalize(out_dir, data=data, report=report, run=run)
+    return out_dir
+
+
+def _run_chunks(
+    chunks: list[Chunk],
+    data: dict[str, SuiteData],
+    seed: int,
+    workers: int,
+    path: Path,
+    progress: bool,
+) -> float:
+    """Run ``chunks``, appending their rows to ``path`` as they finish; returns the wall seconds."""
+    bar = None
+    if progress and chunks:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=sum(len(c.indices) for c in chunks), desc="compare", unit="task")
+    t0 = time.perf_counter()
+    with open(path, "a", encoding="utf-8") as f:
+        for rows in _execute(chunks, data, seed, workers):
+            f.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
+            f.flush()
+            if bar is not None:
+                bar.set_postfix_str(f"{rows[0]['agent']} on {rows[0]['suite']}", refresh=False)
+                bar.update(len(rows))
+    if bar is not None:
+        bar.close()
+    _WORKER.clear()
+    return time.perf_counter() - t0
+
+
+def finalize(
+    out_dir: str | Path,
+    data: dict[str, SuiteData] | None = None,
+    report: bool = True,
+    run: dict[str, Any] | None = None,
+) -> Path:
+    """Aggregate ``predictions.jsonl`` into ``results.json`` and render the report.
+
+    Args:
+        out_dir: a complete run folder.
+        data: the suites' tasks, if already built (else rebuilt from ``config.json``).
+        report: render ``report.md``/``report.html``/``figures`` too.
+        run: facts about this invocation (workers, seconds) recorded under ``"run"``.
+    """
+    out_dir = Path(out_dir)
+    config = load_config(out_dir)
+    if data is None:
+        suites = [suite_from_dict(d) for d in config["suites"]]
+        data = build_suites(suites, config["n"], config["seed"])
+    from agents.harness.report import compute_results
+
+    datasets = {k: v.dataset for k, v in data.items()}
+    results = compute_results(config, iter_predictions(out_dir), datasets, run=run)
+    atomic_write_json(out_dir / "results.json", results)
+    if report:
+        from agents.harness.report import render_report
+
+        render_report(out_dir)
+    return out_dir / "results.json"
+
+
+def merge(dirs: Sequence[str | Path], out: str | Path, report: bool = True) -> Path:
+    """Join shard folders (same settings, different ``shard``) into one complete run in ``out``."""
+    if not dirs:
+        raise ValueError("merge needs at least one run folder")
+    out = Path(out)
+    configs = [load_config(Path(d)) for d in dirs]
+    ignore = ("shard", "versions", "merged_from")
+    base = {k: v for k, v in configs[0].items() if k not in ignore}
+    for d, c in zip(dirs, configs, strict=True):
+        other = {k: v for k, v in c.items() if k not in ignore}
+        if other != base:
+            diff = sorted(k for k in set(base) | set(other) if base.get(k) != other.get(k))
+            raise ValueError(f"cannot merge {d}: its settings differ from {dirs[0]} in {diff}")
+    out.mkdir(parents=True, exist_ok=True)
+    config = {**configs[0], "shard": None, "merged_from": [str(d) for d in dirs]}
+    atomic_write_json(out / "config.json", config)
+    tmp, seen = out / f".predictions.jsonl.{os.getpid()}.tmp", set()
+    with open(tmp, "w", encoding="utf-8") as f:
+        for d in dirs:
+            for r in iter_predictions(Path(d)):
+                key = (r["agent"], r["suite"], r["index"])
+                if key not in seen:
+                    seen.add(key)
+                    f.write(json.dumps(r, separators=(",", ":")) + "\n")
+    os.replace(tmp, out / "predictions.jsonl")
+    finalize(out, report=report)
+    return out

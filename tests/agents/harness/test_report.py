@@ -1,0 +1,118 @@
+"""The report: files, a self-contained HTML page, figures, text; and a real browser screenshot."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents.harness.plots import pct, summary_lines
+from agents.harness.report import render_report
+from agents.harness.runner import run_comparison
+
+CHROMIUM = (
+    shutil.which("chromium") or (Path("/usr/bin/chromium").exists() and "/usr/bin/chromium") or None
+)
+SUITES = ["size_4", "size_5", "gen_hallway", "target_held_out"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "run"
+    return run_comparison(["bfs", "dfs", "random_walk"], SUITES, out, n=8, progress=False)
+
+
+def test_report_files_exist(run_dir: Path) -> None:
+    for name in ("report.md", "report.html", "results.json"):
+        assert (run_dir / name).stat().st_size > 0, name
+    figures = {p.stem for p in (run_dir / "figures").glob("*.png")}
+    assert figures == {"generalization", "generators", "cost", "difficulty", "gallery"}
+
+
+def test_html_is_self_contained(run_dir: Path) -> None:
+    page = (run_dir / "report.html").read_text()
+    sources = re.findall(r'\bsrc="([^"]*)"', page)
+    assert len(sources) == 5 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert not re.search(r"<link\b|<script\b|url\(|https?://", page), "no external resources"
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+
+
+def test_markdown_has_tables_text_and_figures(run_dir: Path) -> None:
+    md = (run_dir / "report.md").read_text()
+    assert "## What the numbers say" in md and "95% Wilson" in md and "n = 8 tasks per suite" in md
+    assert "| size_4 |" in md and "figures/generalization.png" in md
+    assert "**bfs** solved every task exactly on all 4 suites" in md
+
+
+def test_summary_does_not_overclaim(run_dir: Path) -> None:
+    results = json.loads((run_dir / "results.json").read_text())
+    text = "\n".join(summary_lines(results))
+    assert "On these 4 suites" in text and "does not prove" in text
+    assert "random_walk" in text and "falls short of exact" in text
+
+
+def test_rerender_from_results_alone(run_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(run_dir / "results.json", copy / "results.json")
+    paths = render_report(copy)
+    assert paths["html"].exists() and (copy / "figures" / "gallery.png").exists()
+
+
+def test_render_report_without_results_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="run `mazebench compare`"):
+        render_report(tmp_path)
+
+
+def test_figures_skip_what_the_run_lacks(run_dir: Path, tmp_path: Path) -> None:
+    results = json.loads((run_dir / "results.json").read_text())
+    results["suites"] = [s for s in results["suites"] if s["name"] == "target_held_out"]
+    results["gallery"] = []
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    paths = render_report(tmp_path)
+    assert "generalization" not in paths and "gallery" not in paths and "difficulty" in paths
+
+
+def test_pct_formats_rates() -> None:
+    assert pct({"mean": 0.5, "low": 0.25, "high": 0.75}) == "50.0% [25.0, 75.0]"
+    assert (
+        pct({"mean": None}) == "n/a"
+        and pct({"mean": 1.0, "low": 0.9, "high": 1.0}, False) == "100.0%"
+    )
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_html_renders_in_chromium(run_dir: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "shot.png"
+    cmd = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={shot}",
+        "--window-size=1280,2400",
+        (run_dir / "report.html").resolve().as_uri(),
+    ]
+    subprocess.run(cmd, check=True, timeout=120, capture_output=True)
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)[..., :3]
+    assert pixels.shape[:2] == (2400, 1280)
+    not_white = (pixels < 0.95).any(axis=-1)
+    assert not_white.mean() > 0.03, "the page rendered (nearly) blank"
+    assert np.unique((pixels.reshape(-1, 3) * 255).astype(np.uint8), axis=0).shape[0] > 50, (
+        "text, tables and figures"
+    )
+    # the figures are drawn: a row of the page with many colours lies below the tables
+    assert not_white[1600:].mean() > 0.01

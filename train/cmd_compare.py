@@ -1,0 +1,165 @@
+"""``mazebench compare``: run agents on suites of mazes and write a run folder with a report."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+DESCRIPTION = """\
+Run every agent on the same tasks of every suite, judge every path by the same rules, and write a
+run folder: predictions.jsonl (one row per agent x task), results.json (rates with 95% Wilson
+intervals per agent x suite, each suite's difficulty = random_fork's success rate, which is always
+run), config.json (everything needed to rerun), report.md, report.html (self-contained) and
+figures/. Results do not depend on --workers. Rerunning the same command into the same --out
+resumes: finished rows are kept, the rest is run."""
+
+EPILOG = """\
+agents (--agents SPEC ...; parameters as name:key=value,key=value):
+{agents}
+
+suites and groups (--suites NAME ...; a group selects several suites):
+{suites}
+
+sharding a big comparison over machines:
+  mazebench compare --agents bfs mcts --suites default --shard 0/2 --out runs/part0
+  mazebench compare --agents bfs mcts --suites default --shard 1/2 --out runs/part1
+  mazebench compare --merge runs/part0 runs/part1 --out runs/full
+  Shard i/k runs the tasks whose index is i modulo k; it writes predictions and config only, and
+  --merge joins the parts (same settings required) and writes results and the report.
+
+user suites: --suites-file FILE.yaml (schema: agents/harness/suites.py), then name them in --suites.
+
+examples:
+  mazebench compare --quick --out runs/smoke
+  mazebench compare --agents bfs astar random_fork mcts --suites default --out runs/search
+  mazebench compare --agents bfs dfs --suites sizes loops --n 200 --workers 2 --out runs/sizes
+  mazebench report runs/search"""
+
+
+def default_agents() -> list[str]:
+    from agents.harness.runner import DEFAULT_AGENTS
+
+    return list(DEFAULT_AGENTS)
+
+
+def _epilog() -> str:
+    """The ``--help`` epilog, with the agents and suites registered right now."""
+    import warnings
+
+    import agents.search  # noqa: F401  (registers the search agents)
+    from agents.base import AGENTS
+    from agents.harness.suites import SuiteRegistry
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        registry = SuiteRegistry.builtin()
+    agent_lines = "\n".join(
+        f"  {name:<14} {(fn.__doc__ or '').strip().splitlines()[0] if fn.__doc__ else ''}"
+        for name, fn in sorted(AGENTS.items())
+    )
+    suite_lines = [f"  {s.name:<24} {s.description}" for s in registry.suites.values()]
+    suite_lines += [
+        f"  group {g:<18} {', '.join(v) if len(v) < 6 else f'{len(v)} suites'}"
+        for g, v in registry.groups.items()
+    ]
+    return EPILOG.format(agents=agent_lines.replace("``", ""), suites="\n".join(suite_lines))
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``compare`` to the ``mazebench`` subcommands."""
+    p = subparsers.add_parser(
+        "compare",
+        help="run agents on evaluation suites and write results and a report",
+        description=DESCRIPTION,
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--agents",
+        nargs="+",
+        metavar="SPEC",
+        help=f"agent specs (default: {' '.join(default_agents())})",
+    )
+    p.add_argument(
+        "--suites",
+        nargs="+",
+        metavar="NAME",
+        help="suite or group names (default: default, or quick with --quick)",
+    )
+    p.add_argument(
+        "--suites-file", metavar="FILE", help="YAML/JSON file of extra suites and groups"
+    )
+    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/compare__SEED__TIME)")
+    p.add_argument("--n", type=int, help="tasks per suite (default: 1000, or 20 with --quick)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="fixes the tasks and the agents' random choices (default 0)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="processes; results do not depend on it (default 1)"
+    )
+    p.add_argument(
+        "--shard", metavar="I/K", help="run only tasks whose index is I mod K (see below)"
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run in seconds: n=20, the quick suites, cheap agent settings",
+    )
+    p.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="DIR",
+        help="join these shard folders into --out instead of running",
+    )
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache generated datasets here (default: none, everything is regenerated)",
+    )
+    p.add_argument("--no-report", action="store_true", help="write results.json but no report")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run (or merge) a comparison from parsed arguments; returns the exit status."""
+    from agents.harness.runner import QUICK_AGENTS, merge, run_comparison
+
+    if args.merge:
+        if not args.out:
+            raise ValueError("--merge needs --out DIR: the folder to write the joined run into")
+        out = merge(args.merge, args.out, report=not args.no_report)
+        print(f"merged {len(args.merge)} run folders into {out}")
+        return 0
+    agents = args.agents or (list(QUICK_AGENTS) if args.quick else default_agents())
+    suites = args.suites or (["quick"] if args.quick else ["default"])
+    out = Path(args.out or f"runs/compare__{args.seed}__{int(time.time())}")
+    t0 = time.perf_counter()
+    run_comparison(
+        agents,
+        suites,
+        out,
+        n=args.n,
+        seed=args.seed,
+        workers=args.workers,
+        shard=args.shard,
+        quick=args.quick,
+        progress=not args.no_progress,
+        suites_file=args.suites_file,
+        cache_dir=args.cache_dir,
+        report=not args.no_report,
+    )
+    seconds = time.perf_counter() - t0
+    what = (
+        "shard written; join the shards with --merge"
+        if args.shard
+        else "report: " + str(out / "report.html")
+    )
+    print(f"done in {seconds:.1f} s: {out} ({what})")
+    return 0
