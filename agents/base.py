@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Protocol, runtime_checkable
 
 from maze_env import Task
@@ -48,7 +49,7 @@ class Trajectory:
 
         cells = tuple((int(r), int(c)) for r, c in cells)
         actions = []
-        for a, b in zip(cells, cells[1:]):
+        for a, b in pairwise(cells):
             try:
                 actions.append(int(action_between(a, b)))
             except ValueError:
@@ -139,7 +140,9 @@ def parse_agent_spec(spec: str) -> tuple[str, dict[str, Any]]:
     for item in filter(None, rest.split(",")):
         key, eq, value = item.partition("=")
         if not eq:
-            raise ValueError(f"bad agent parameter {item!r} in {spec!r}; write name:key=value,key=value")
+            raise ValueError(
+                f"bad agent parameter {item!r} in {spec!r}; write name:key=value,key=value"
+            )
         kwargs[key.strip()] = _parse_value(value.strip())
     return name.strip(), kwargs
 

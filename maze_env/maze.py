@@ -16,6 +16,7 @@ import hashlib
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import overload
 
 import numpy as np
@@ -30,7 +31,9 @@ def _check_connections(conn: np.ndarray, *, batched: bool) -> None:
     ndim = 4 if batched else 3
     expected = "[N, 2, rows, cols]" if batched else "[2, rows, cols]"
     if not isinstance(conn, np.ndarray):
-        raise TypeError(f"connections must be a numpy array of shape {expected}, got {type(conn).__name__}")
+        raise TypeError(
+            f"connections must be a numpy array of shape {expected}, got {type(conn).__name__}"
+        )
     if conn.dtype != np.bool_:
         raise TypeError(
             f"connections must have dtype bool, got {conn.dtype}; convert with .astype(bool) "
@@ -82,7 +85,11 @@ class Maze:
     connections: np.ndarray
 
     def __post_init__(self) -> None:
-        conn = np.array(self.connections, copy=True) if isinstance(self.connections, np.ndarray) else self.connections
+        conn = (
+            np.array(self.connections, copy=True)
+            if isinstance(self.connections, np.ndarray)
+            else self.connections
+        )
         _check_connections(conn, batched=False)
         conn.setflags(write=False)
         object.__setattr__(self, "connections", conn)
@@ -213,13 +220,20 @@ class Maze:
     def from_grid(cls, grid: np.ndarray) -> Maze:
         """Inverse of :meth:`as_grid`: ``grid`` is ``[2r+1, 2c+1]``, truthy where there is a wall."""
         grid = np.asarray(grid).astype(bool)
-        if grid.ndim != 2 or grid.shape[0] % 2 == 0 or grid.shape[1] % 2 == 0 or min(grid.shape) < 3:
+        if (
+            grid.ndim != 2
+            or grid.shape[0] % 2 == 0
+            or grid.shape[1] % 2 == 0
+            or min(grid.shape) < 3
+        ):
             raise ValueError(
                 f"a pixel grid must be 2-D with odd sides of at least 3 ([2*rows+1, 2*cols+1]), got {grid.shape}"
             )
         if grid[1::2, 1::2].any():
             r, c = np.argwhere(grid[1::2, 1::2])[0]
-            raise ValueError(f"cell ({r}, {c}) (pixel ({2 * r + 1}, {2 * c + 1})) is a wall; cells must be free")
+            raise ValueError(
+                f"cell ({r}, {c}) (pixel ({2 * r + 1}, {2 * c + 1})) is a wall; cells must be free"
+            )
         rows, cols = grid.shape[0] // 2, grid.shape[1] // 2
         conn = np.zeros((2, rows, cols), dtype=bool)
         conn[0, :-1, :] = ~grid[2:-1:2, 1::2]
@@ -235,7 +249,7 @@ class Maze:
         """The pixel grid as text: ``#`` wall, space free, ``S`` origin, ``E`` target, ``X`` path."""
         chars = np.where(self.as_grid(), WALL, FREE).astype("<U1")
         cells = list(path or [])
-        for a, b in zip(cells, cells[1:]):
+        for a, b in pairwise(cells):
             chars[a[0] + b[0] + 1, a[1] + b[1] + 1] = PATH  # the passage between two path cells
         for r, c in cells:
             chars[2 * r + 1, 2 * c + 1] = PATH
@@ -252,7 +266,9 @@ class Maze:
         width = max(len(ln) for ln in lines) if lines else 0
         unknown = set("".join(lines)) - set(WALL + FREE + ORIGIN + TARGET + PATH)
         if unknown:
-            raise ValueError(f"unexpected characters {sorted(unknown)} in maze ASCII; allowed: '#', ' ', 'S', 'E', 'X'")
+            raise ValueError(
+                f"unexpected characters {sorted(unknown)} in maze ASCII; allowed: '#', ' ', 'S', 'E', 'X'"
+            )
         grid = np.array([[ch == WALL for ch in ln.ljust(width)] for ln in lines], dtype=bool)
         return cls.from_grid(grid)
 
@@ -309,7 +325,9 @@ class Task:
                     found[ch].append((pr // 2, pc // 2))
         for ch, name in ((ORIGIN, "origin"), (TARGET, "target")):
             if len(found[ch]) != 1:
-                raise ValueError(f"maze ASCII must mark exactly one {name} with {ch!r}, found {len(found[ch])}")
+                raise ValueError(
+                    f"maze ASCII must mark exactly one {name} with {ch!r}, found {len(found[ch])}"
+                )
         return cls(maze, found[ORIGIN][0], found[TARGET][0])
 
 
@@ -330,7 +348,9 @@ class MazeBatch:
     @classmethod
     def from_mazes(cls, mazes: Sequence[Maze]) -> MazeBatch:
         if not mazes:
-            raise ValueError("from_mazes needs at least one maze (the batch's shape comes from them)")
+            raise ValueError(
+                "from_mazes needs at least one maze (the batch's shape comes from them)"
+            )
         shapes = {m.shape for m in mazes}
         if len(shapes) != 1:
             raise ValueError(f"all mazes of a batch must share one shape, got {sorted(shapes)}")

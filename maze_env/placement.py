@@ -91,7 +91,9 @@ class Placement:
             mask[exclude[0], exclude[1]] = False
         cells = np.flatnonzero(mask)
         if cells.size == 0:
-            raise ValueError(f"placement {self.spec!r} allows no cell in a {maze.shape[0]}x{maze.shape[1]} maze")
+            raise ValueError(
+                f"placement {self.spec!r} allows no cell in a {maze.shape[0]}x{maze.shape[1]} maze"
+            )
         idx = int(cells[rng.integers(cells.size)])
         return (idx // maze.shape[1], idx % maze.shape[1])
 
