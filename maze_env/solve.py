@@ -23,9 +23,11 @@ from maze_env.types import ACTION_DELTAS, Coord
 __all__ = [
     "all_shortest_paths",
     "batch_bfs_distances",
+    "batch_bfs_search",
     "batch_shortest_path_arrays",
     "batch_shortest_paths",
     "bfs_distances",
+    "bfs_search",
     "count_shortest_paths",
     "dead_ends",
     "forks",
@@ -162,6 +164,121 @@ def _batch_path_kernel(conns, origins, targets, out, lengths):  # type: ignore[n
         lengths[i] = _walk(conns[i], dist, orow, ocol, out[i])
 
 
+@numba.njit(cache=True)
+def _search(conn, orow, ocol, trow, tcol, dist, queue, mark, out, actions):  # type: ignore[no-untyped-def]
+    """One BFS from the origin: the canonical shortest path and the cells nearer than the target.
+
+    ``dist`` (int32[R, C], preset to -1), ``queue`` (int32[R*C]) and ``mark`` (bool[R, C], preset
+    to False) are scratch. Writes the path that :func:`_walk` gives (first move in action order
+    that stays on a shortest path) into ``out`` (int[L, 2]) and its actions into ``actions``
+    (int[L - 1]). Returns ``(length, nearer)``: the path length (0 if unreachable) and
+    ``|{c : d(origin, c) < d(origin, target)}|`` (every reachable cell if unreachable).
+    """
+    cols = conn.shape[2]
+    n = _bfs(conn, orow, ocol, dist, queue, trow * cols + tcol)
+    d = dist[trow, tcol]
+    if d < 0:
+        return 0, n
+    # queue[:n] holds every cell nearer than the target (BFS stops within the target's layer),
+    # in non-decreasing distance order, then some of the target's layer, the target last.
+    nearer = n
+    while nearer > 0 and dist[queue[nearer - 1] // cols, queue[nearer - 1] % cols] == d:
+        nearer -= 1
+    # Mark the cells on some shortest path: those that reach the target by steps one layer
+    # further each, found from the target back (queue reused as the stack; only they are pushed).
+    mark[trow, tcol] = True
+    queue[0] = trow * cols + tcol
+    top = 1
+    while top > 0:
+        top -= 1
+        r, c = queue[top] // cols, queue[top] % cols
+        if dist[r, c] > 0:
+            for a in range(4):
+                nr, nc = _step(conn, r, c, a)
+                if nr >= 0 and dist[nr, nc] == dist[r, c] - 1 and not mark[nr, nc]:
+                    mark[nr, nc] = True
+                    queue[top] = nr * cols + nc
+                    top += 1
+    # Walk from the origin: the first move in action order onto a marked cell one layer further.
+    # (A neighbour is one step nearer the target exactly when it is marked and one layer further
+    # from the origin, so this is the path of :func:`_walk` over distances to the target.)
+    r, c = orow, ocol
+    out[0, 0], out[0, 1] = r, c
+    for i in range(1, d + 1):
+        for a in range(4):
+            nr, nc = _step(conn, r, c, a)
+            if nr >= 0 and dist[nr, nc] == i and mark[nr, nc]:
+                r, c = nr, nc
+                actions[i - 1] = a
+                break
+        out[i, 0], out[i, 1] = r, c
+    return d + 1, nearer
+
+
+@numba.njit(cache=True)
+def _search_kernel(conn, orow, ocol, trow, tcol):  # type: ignore[no-untyped-def]
+    """:func:`_search` on one maze, packed into one ``int64`` array (one array to box is cheaper):
+    ``[nearer, row_0, col_0, ..., row_{L-1}, col_{L-1}, action_0, ..., action_{L-2}]``, so that
+    ``L = len // 3`` (0 if the target is unreachable). Empty if a cell lies outside the grid."""
+    rows, cols = conn.shape[1], conn.shape[2]
+    if not (0 <= orow < rows and 0 <= ocol < cols and 0 <= trow < rows and 0 <= tcol < cols):
+        return np.empty(0, dtype=np.int64)
+    m = rows * cols
+    dist = np.full((rows, cols), -1, dtype=np.int32)
+    queue = np.empty(m, dtype=np.int32)
+    mark = np.zeros((rows, cols), dtype=np.bool_)
+    buf = np.empty(4 * m + 1, dtype=np.int64)  # [nearer | path (m, 2) | actions (m)]
+    path = buf[1 : 2 * m + 1].reshape((m, 2))
+    n, nearer = _search(conn, orow, ocol, trow, tcol, dist, queue, mark, path, buf[2 * m + 1 :])
+    buf[0] = nearer
+    n_actions = max(n - 1, 0)
+    for i in range(n_actions):  # close the gap (a forward copy: the target lies before the source)
+        buf[2 * n + 1 + i] = buf[2 * m + 1 + i]
+    return buf[: 2 * n + 1 + n_actions]
+
+
+@numba.njit(cache=True)
+def _batch_search_kernel(conns, origins, targets, out, lengths, nearer):  # type: ignore[no-untyped-def]
+    rows, cols = conns.shape[2], conns.shape[3]
+    dist = np.empty((rows, cols), dtype=np.int32)
+    queue = np.empty(rows * cols, dtype=np.int32)
+    mark = np.empty((rows, cols), dtype=np.bool_)
+    actions = np.empty(rows * cols, dtype=np.int64)
+    for i in range(conns.shape[0]):
+        dist[:] = -1
+        mark[:] = False
+        lengths[i], nearer[i] = _search(
+            conns[i], origins[i, 0], origins[i, 1], targets[i, 0], targets[i, 1],
+            dist, queue, mark, out[i], actions,
+        )  # fmt: skip
+
+
+@numba.njit(cache=True)
+def _forks_kernel(conn, cells):  # type: ignore[no-untyped-def]
+    """``(indices, inside)``: the ``i`` where ``cells[i]`` (int64[L, 2]) has more than one open
+    neighbour other than ``cells[i - 1]``; ``inside`` is False (and ``indices`` empty) if some
+    cell lies outside the grid."""
+    rows, cols = conn.shape[1], conn.shape[2]
+    out = np.empty(cells.shape[0], dtype=np.int64)
+    for i in range(cells.shape[0]):
+        if not (0 <= cells[i, 0] < rows and 0 <= cells[i, 1] < cols):
+            return out[:0], False
+    k = 0
+    pr, pc = -1, -1
+    for i in range(cells.shape[0]):
+        r, c = cells[i, 0], cells[i, 1]
+        n = 0
+        for a in range(4):
+            nr, nc = _step(conn, r, c, a)
+            if nr >= 0 and not (nr == pr and nc == pc):
+                n += 1
+        if n > 1:
+            out[k] = i
+            k += 1
+        pr, pc = r, c
+    return out[:k], True
+
+
 # --------------------------------------------------------------------------------------------
 # single maze
 # --------------------------------------------------------------------------------------------
@@ -199,6 +316,26 @@ def shortest_path(maze: Maze, origin: Coord, target: Coord) -> list[Coord] | Non
     t = _cell(maze, target, "target")
     v = _path_kernel(maze.connections, o[0], o[1], t[0], t[1]).tolist()
     return list(zip(v[0::2], v[1::2], strict=True)) if v else None
+
+
+def bfs_search(
+    maze: Maze, origin: Coord, target: Coord
+) -> tuple[list[Coord] | None, list[int], int]:
+    """One breadth-first search from ``origin``: :func:`shortest_path` and what the search cost.
+
+    Returns:
+        ``(path, actions, nearer)``: ``path`` is :func:`shortest_path`'s path (``None`` if the
+        target is unreachable), ``actions`` the action ids along it (``[]`` if none), and
+        ``nearer`` the number of cells strictly nearer to the origin than the target is,
+        ``|{c : d(origin, c) < d(origin, target)}|`` (every reachable cell, the origin included,
+        when the target is unreachable): the cells a BFS expands before the target's layer.
+    """
+    o = _cell(maze, origin, "origin")
+    t = _cell(maze, target, "target")
+    v = _search_kernel(maze.connections, o[0], o[1], t[0], t[1]).tolist()
+    n = len(v) // 3
+    path = list(zip(v[1 : 2 * n + 1 : 2], v[2 : 2 * n + 1 : 2], strict=True)) if n else None
+    return path, v[2 * n + 1 :], v[0]
 
 
 def count_shortest_paths(maze: Maze, origin: Coord, target: Coord) -> int:
@@ -291,19 +428,18 @@ def forks(maze: Maze, path: Sequence[Coord]) -> list[int]:
     Raises:
         ValueError: if a cell lies outside the maze.
     """
-    moves = maze.open_moves()
-    degree = moves.sum(axis=2)
-    out = []
-    prev: Coord | None = None
-    for i, cell in enumerate(path):
-        r, c = _cell(maze, cell, f"path[{i}]")
-        n = int(degree[r, c])
-        if prev is not None and maze.has_passage(prev, (r, c)):
-            n -= 1
-        if n > 1:
-            out.append(i)
-        prev = (r, c)
-    return out
+    try:
+        cells = np.asarray(path)
+    except (TypeError, ValueError):  # ragged or not array-like: checked cell by cell below
+        cells = None
+    if cells is not None and cells.dtype.kind in "biu" and cells.ndim == 2 and cells.shape[1] == 2:
+        out, inside = _forks_kernel(maze.connections, cells.astype(np.int64, copy=False))
+        if inside:
+            return out.tolist()
+    # Anything else (floats, a cell outside the maze, ...): check_cell on every cell, as it raises.
+    checked = [_cell(maze, cell, f"path[{i}]") for i, cell in enumerate(path)]
+    out, _ = _forks_kernel(maze.connections, np.array(checked, dtype=np.int64).reshape(-1, 2))
+    return out.tolist()
 
 
 def dead_ends(maze: Maze) -> list[Coord]:
@@ -382,6 +518,29 @@ def batch_shortest_path_arrays(
     lengths = np.zeros(n, dtype=np.int32)
     _batch_path_kernel(conn, o, t, paths, lengths)
     return paths, lengths
+
+
+def batch_bfs_search(
+    mazes: MazeBatch | np.ndarray,
+    origins: np.ndarray | Sequence[Coord],
+    targets: np.ndarray | Sequence[Coord],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`bfs_search` for ``N`` mazes, as arrays (one BFS per maze).
+
+    Returns:
+        ``(paths, lengths, nearer)``: ``paths`` and ``lengths`` exactly as
+        :func:`batch_shortest_path_arrays` gives them; ``nearer`` is ``int64[N]``, each maze's
+        ``nearer`` count of :func:`bfs_search`.
+    """
+    conn = _batch_conn(mazes)
+    n, _, rows, cols = conn.shape
+    o = _batch_cells(origins, n, (rows, cols), "origins")
+    t = _batch_cells(targets, n, (rows, cols), "targets")
+    paths = np.zeros((n, rows * cols, 2), dtype=np.int32)
+    lengths = np.zeros(n, dtype=np.int32)
+    nearer = np.zeros(n, dtype=np.int64)
+    _batch_search_kernel(conn, o, t, paths, lengths, nearer)
+    return paths, lengths, nearer
 
 
 def batch_shortest_paths(

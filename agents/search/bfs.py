@@ -14,40 +14,33 @@ import functools
 import time
 from collections.abc import Sequence
 
-import numpy as np
-
 from agents.base import BaseAgent, Trajectory, register_agent
 from agents.search.common import (
     group_by_shape,
-    make_trajectory,
     stack_tasks,
     tiny_batch,
     trajectories_from_arrays,
 )
-from maze_env import Maze, Task
-from maze_env.solve import (
-    batch_bfs_distances,
-    batch_shortest_path_arrays,
-    bfs_distances,
-    shortest_path,
-)
+from maze_env import Task
+from maze_env.solve import _search_kernel, batch_bfs_search
 
 
 @functools.cache
 def warm_up() -> None:
     """Compile (or load) the solve kernels once per process, outside any timing."""
     conn, origins, targets = tiny_batch()
-    batch_shortest_path_arrays(conn, origins, targets)
-    batch_bfs_distances(conn, origins)
-    shortest_path(Maze(conn[0]), (0, 0), (0, 0))
-    bfs_distances(Maze(conn[0]), (0, 0))
+    batch_bfs_search(conn, origins, targets)
+    conn[0].setflags(write=False)  # a Maze's connections are read-only: compile that signature
+    _search_kernel(conn[0], 0, 0, 0, 0)
 
 
 class BFSAgent(BaseAgent):
     """Breadth-first search: always a shortest path (the reference every metric compares to).
 
-    Takes no parameters. ``solve_batch`` groups tasks by maze shape and runs each group through
-    one numba call; ``seconds`` of each trajectory is its share of its group's wall time.
+    Takes no parameters. Both ``solve`` and ``solve_batch`` run one BFS per task from the origin
+    (:func:`maze_env.solve.bfs_search`); ``solve_batch`` groups tasks by maze shape and runs each
+    group through one numba call; ``seconds`` of each trajectory is its share of its group's wall
+    time.
     """
 
     name = "bfs"
@@ -55,19 +48,16 @@ class BFSAgent(BaseAgent):
     def solve(self, task: Task) -> Trajectory:
         warm_up()
         t0 = time.perf_counter()
-        path = shortest_path(task.maze, task.origin, task.target)
-        dist = bfs_distances(task.maze, task.origin)
-        d_target = dist[task.target]
-        expanded = (
-            int(np.count_nonzero((dist >= 0) & (dist < d_target)))
-            if path
-            else int(np.count_nonzero(dist >= 0))
-        )
-        return make_trajectory(
-            path or (task.origin,),
-            nodes_expanded=expanded,
+        (orow, ocol), (trow, tcol) = task.origin, task.target  # a Task's cells are checked
+        v = _search_kernel(task.maze.connections, orow, ocol, trow, tcol).tolist()
+        n = len(v) // 3  # v: [expanded, row, col, ..., row, col, action, ..., action]
+        cells = tuple(zip(v[1 : 2 * n + 1 : 2], v[2 : 2 * n + 1 : 2], strict=True))
+        return Trajectory(
+            cells=cells or (task.origin,),
+            actions=tuple(v[2 * n + 1 :]),
+            nodes_expanded=v[0],
             seconds=time.perf_counter() - t0,
-            gave_up=path is None,
+            gave_up=n == 0,
         )
 
     def solve_batch(self, tasks: Sequence[Task]) -> list[Trajectory]:
@@ -76,13 +66,7 @@ class BFSAgent(BaseAgent):
         for idx in group_by_shape(tasks).values():
             t0 = time.perf_counter()
             group = [tasks[i] for i in idx]
-            conn, origins, targets = stack_tasks(group)
-            paths, lengths = batch_shortest_path_arrays(conn, origins, targets)
-            dist = batch_bfs_distances(conn, origins)
-            n = len(group)
-            d_target = dist[np.arange(n), targets[:, 0], targets[:, 1]]
-            limit = np.where(d_target < 0, np.iinfo(np.int32).max, d_target)
-            expanded = ((dist >= 0) & (dist < limit[:, None, None])).sum(axis=(1, 2))
+            paths, lengths, expanded = batch_bfs_search(*stack_tasks(group))
             trajs = trajectories_from_arrays(
                 group, paths, lengths, expanded, time.perf_counter() - t0
             )

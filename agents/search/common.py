@@ -69,9 +69,9 @@ def task_random(seed: int, task: Task) -> random.Random:
 
 def actions_of(cells: Sequence[Coord]) -> tuple[int, ...]:
     """Action ids between consecutive cells (-1 where two cells are not adjacent)."""
+    get = _ACTION_OF_DELTA.get  # a list comprehension over unpacked pairs: the fastest plain form
     return tuple(
-        _ACTION_OF_DELTA.get((b[0] - a[0], b[1] - a[1]), -1)
-        for a, b in zip(cells, cells[1:], strict=False)
+        [get((r1 - r0, c1 - c0), -1) for (r0, c0), (r1, c1) in zip(cells, cells[1:], strict=False)]
     )
 
 

@@ -13,9 +13,11 @@ from maze_env import GENERATORS, Maze, MazeBatch, generate, generate_batch
 from maze_env.solve import (
     all_shortest_paths,
     batch_bfs_distances,
+    batch_bfs_search,
     batch_shortest_path_arrays,
     batch_shortest_paths,
     bfs_distances,
+    bfs_search,
     count_shortest_paths,
     dead_ends,
     forks,
@@ -309,3 +311,82 @@ def test_every_pair_small_maze() -> None:
     maze = with_loops(generate("dfs", (4, 4), seed=5), 4, 5)
     for src, dst in itertools.product(itertools.product(range(4), range(4)), repeat=2):
         assert count_shortest_paths(maze, src, dst) == ref_count(maze.connections, src, dst)
+
+
+# -- forks and bfs_search against their plain definitions -------------------------------------------
+
+
+def ref_forks(maze: Maze, path: list[tuple[int, int]]) -> list[int]:
+    """The definition, cell by cell: more than one neighbour other than the previous cell."""
+    conn = maze.connections
+    return [
+        i
+        for i, cell in enumerate(path)
+        if len([nb for nb in ref_neighbors(conn, cell) if i == 0 or nb != path[i - 1]]) > 1
+    ]
+
+
+def test_forks_match_the_definition_on_random_paths() -> None:
+    rng = np.random.default_rng(7)
+    for k, maze in enumerate(MAZES):
+        rows, cols = maze.shape
+        for src, dst in endpoints(maze, rng, n=4):
+            path = shortest_path(maze, src, dst) or [src]
+            walk = [src]  # a random walk: stays, jumps and revisits included
+            for _ in range(int(rng.integers(0, 40))):
+                if rng.random() < 0.8 and ref_neighbors(maze.connections, walk[-1]):
+                    nbs = ref_neighbors(maze.connections, walk[-1])
+                    walk.append(nbs[int(rng.integers(len(nbs)))])
+                else:
+                    walk.append((int(rng.integers(rows)), int(rng.integers(cols))))
+            for p in (path, walk, walk[::-1], []):
+                want = ref_forks(maze, p)
+                assert forks(maze, p) == want, (k, p)
+                assert forks(maze, tuple(p)) == want
+                assert forks(maze, iter(p)) == want
+                if p:
+                    assert forks(maze, np.array(p, dtype=np.int32)) == want
+
+
+def test_forks_check_every_cell() -> None:
+    maze = open_field(3, 3)
+    assert forks(maze, [(0.0, 1.0), (1, 1)]) == forks(maze, [(0, 1), (1, 1)])  # ints, as check_cell
+    with pytest.raises(ValueError, match=r"path\[1\] \(3, 0\) is outside the 3x3 grid"):
+        forks(maze, [(2, 0), (3, 0)])
+    with pytest.raises(ValueError, match=r"path\[2\] \(0, -1\) is outside"):
+        forks(maze, np.array([(0, 1), (0, 0), (0, -1)]))
+    with pytest.raises(ValueError, match=r"path\[1\] must be a \(row, col\) pair"):
+        forks(maze, [(0, 0), (0, 1, 2)])
+
+
+@pytest.mark.parametrize("index", range(len(MAZES)))
+def test_bfs_search_matches_definition(index: int) -> None:
+    maze = MAZES[index]
+    rng = np.random.default_rng(100 + index)
+    pairs = endpoints(maze, rng, n=8)
+    for src, dst in pairs:
+        path, actions, nearer = bfs_search(maze, src, dst)
+        dist = ref_bfs(maze.connections, src)
+        assert path == shortest_path(maze, src, dst)  # same path, same tie-breaking
+        if path is None:
+            assert actions == [] and nearer == int(np.count_nonzero(dist >= 0))
+        else:
+            assert nearer == int(np.count_nonzero((dist >= 0) & (dist < dist[dst])))
+            moves = {(-1, 0): 0, (0, 1): 1, (1, 0): 2, (0, -1): 3}
+            assert actions == [
+                moves[(b[0] - a[0], b[1] - a[1])] for a, b in itertools.pairwise(path)
+            ]
+    paths, lengths, nearer = batch_bfs_search(
+        MazeBatch.from_mazes([maze] * len(pairs)), [p[0] for p in pairs], [p[1] for p in pairs]
+    )
+    want_paths, want_lengths = batch_shortest_path_arrays(
+        MazeBatch.from_mazes([maze] * len(pairs)), [p[0] for p in pairs], [p[1] for p in pairs]
+    )
+    np.testing.assert_array_equal(paths, want_paths)
+    np.testing.assert_array_equal(lengths, want_lengths)
+    assert nearer.tolist() == [bfs_search(maze, o, t)[2] for o, t in pairs]
+
+
+def test_bfs_search_bad_cells() -> None:
+    with pytest.raises(ValueError, match="target .* outside the 3x3 grid"):
+        bfs_search(open_field(3, 3), (0, 0), (0, 3))
