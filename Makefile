@@ -8,6 +8,7 @@ PEERS ?= .venv-peers
 # maze-dataset 1.4.2 imports only with muutils 0.8.12; --no-deps keeps jupyter out of the venv.
 MAZE_DATASET := maze-dataset==1.4.2 muutils==0.8.12 zanj==0.6.0 jaxtyping==0.3.11 wadler-lindig typing_extensions
 RUN_OUT ?= runs/default
+WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 BENCH_PY := $(if $(wildcard $(PEERS)/bin/python),$(PEERS)/bin/python,$(BIN)/python)
 
 .PHONY: setup run test test-all bench lint clean
@@ -25,7 +26,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 setup: $(VENV)/.installed
 
 run: setup
-	$(BIN)/mazebench compare --suites default --out $(RUN_OUT)
+	$(BIN)/mazebench compare --suites default --workers $(WORKERS) --out $(RUN_OUT)
 	@echo "report: $(RUN_OUT)/report.html"
 
 # pytest exits 5 when it collects no test: that is not a failure.
