@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from maze_env.generators import GENERATORS, check_shape, generate
+from maze_env.generators import GENERATORS, check_shape
 from maze_env.maze import Maze, Task
 from maze_env.placement import parse_placement
 from maze_env.render import PATH_COLORS, HumanWindow, draw_frame
 from maze_env.solve import bfs_distances, shortest_path
-from maze_env.types import ACTION_DELTAS, Action, Coord, Shape
+from maze_env.types import Action, Coord, Shape
 
 KEY_ACTIONS: dict[str, Action] = {
     "up": Action.UP,
@@ -41,44 +41,6 @@ QUIT_KEYS = frozenset({"q", "escape", "quit"})
 """``"quit"`` is what :meth:`HumanWindow.pump` reports when the window is closed."""
 WALKED_COLOR = PATH_COLORS[1]
 SHORTEST_COLOR = PATH_COLORS[0]
-
-
-class _LocalGame:
-    """Draws tasks and steps on its own (the fallback when :mod:`maze_env.env` cannot be imported)."""
-
-    def __init__(
-        self,
-        shape: Shape,
-        generator: str,
-        params: dict[str, Any],
-        origin: str,
-        target: str,
-        seed: int | None,
-    ) -> None:
-        self.shape, self.generator, self.params = shape, generator, params
-        self.origin, self.target = parse_placement(origin), parse_placement(target)
-        self.rng = np.random.default_rng(seed)
-
-    def reset(self, task: Task | None) -> Task:
-        if task is None:
-            maze = generate(
-                self.generator, self.shape, seed=int(self.rng.integers(2**63)), **self.params
-            )
-            target = self.target.sample(self.rng, maze)
-            origin = self.origin.sample(self.rng, maze, exclude=target)
-            dist = bfs_distances(maze, target)
-            if dist[origin] <= 0:  # unreachable (a generator without a connectivity guarantee)
-                origin = tuple(int(v) for v in np.unravel_index(np.argmax(dist), dist.shape))
-            task = Task(maze, origin, target)
-        self.task, self.agent = task, task.origin
-        return task
-
-    def step(self, action: int) -> Coord:
-        dr, dc = ACTION_DELTAS[action]
-        nxt = (self.agent[0] + int(dr), self.agent[1] + int(dc))
-        if self.task.maze.has_passage(self.agent, nxt):
-            self.agent = nxt
-        return self.agent
 
 
 class _EnvGame:
@@ -113,28 +75,13 @@ class _EnvGame:
 
 NO_TIME_LIMIT = 10**9
 """``max_steps`` of the env behind a game: a person is never cut off."""
-BACKENDS = ("auto", "env", "local")
-
-
-def _make_game(backend: str, *args: Any) -> _EnvGame | _LocalGame:
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if backend == "local":
-        return _LocalGame(*args)
-    try:
-        return _EnvGame(*args)
-    except ImportError:
-        if backend == "env":
-            raise
-        return _LocalGame(*args)
 
 
 class PlayState:
     """One person's game: the current task, where the agent is, and the walk so far.
 
-    Steps go through :class:`maze_env.env.MazeEnv` (backend ``"env"``, what ``"auto"`` picks when
-    it imports), so a person plays by the agents' rules, or through a few lines of local stepping
-    (``"local"``). Either way a wall bump leaves the agent in place and counts as a step.
+    Steps go through :class:`maze_env.env.MazeEnv`, so a person plays by the agents' rules: a wall
+    bump leaves the agent in place and counts as a step.
 
     Args:
         shape: maze size ``(rows, cols)``.
@@ -144,7 +91,6 @@ class PlayState:
         target: a placement spec for the target.
         task: play this task first instead of drawing one (R still draws new ones).
         generator_params: keyword arguments for the generator.
-        backend: ``"auto"``, ``"env"`` or ``"local"``.
     """
 
     def __init__(
@@ -157,7 +103,6 @@ class PlayState:
         target: str = "corner:br",
         task: Task | None = None,
         generator_params: dict[str, Any] | None = None,
-        backend: str = "auto",
     ) -> None:
         if generator not in GENERATORS:
             raise ValueError(
@@ -166,8 +111,7 @@ class PlayState:
         self.shape: Shape = check_shape(shape)
         parse_placement(origin), parse_placement(target)  # fail early with the placement's message
         params = dict(generator_params or {})
-        self._game = _make_game(backend, self.shape, generator, params, origin, target, seed)
-        self.backend = "env" if isinstance(self._game, _EnvGame) else "local"
+        self._game = _EnvGame(self.shape, generator, params, origin, target, seed)
         self.episode = 0
         self.reset(task)
 
@@ -373,12 +317,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--fps", type=float, default=30, help="redraws per second (default 30)")
     parser.add_argument(
-        "--backend",
-        default="auto",
-        choices=BACKENDS,
-        help="step through MazeEnv (env), on its own (local), or env if it imports (auto, default)",
-    )
-    parser.add_argument(
         "--keys",
         default="",
         help="debug: comma-separated key names to play first, e.g. right,down,down",
@@ -399,7 +337,6 @@ def main_from_args(args: argparse.Namespace) -> int:
         seed=args.seed,
         origin=args.origin,
         target=args.target,
-        backend=args.backend,
     )
     keys = [k.strip() for k in args.keys.split(",") if k.strip()]
     run(state, cell_px=args.cell_px, fps=args.fps, keys=keys, screenshot=args.screenshot)

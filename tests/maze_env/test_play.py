@@ -21,47 +21,20 @@ TASK = Task.from_ascii(
 )
 
 
-def _env_importable() -> bool:
-    try:
-        from maze_env.env import MazeEnv
-
-        MazeEnv((2, 3)).reset(seed=0)
-    except ImportError:
-        return False
-    return True
+def fresh(seed: int = 0) -> PlayState:
+    return PlayState(TASK.maze.shape, seed=seed, task=TASK)
 
 
-@pytest.fixture(
-    params=[
-        "local",
-        pytest.param(
-            "env",
-            marks=pytest.mark.skipif(
-                not _env_importable(), reason="maze_env.env does not import yet"
-            ),
-        ),
-    ]
-)
-def backend(request) -> str:
-    return request.param
-
-
-def fresh(seed: int = 0, backend: str = "local") -> PlayState:
-    state = PlayState(TASK.maze.shape, seed=seed, task=TASK, backend=backend)
-    assert state.backend == backend
-    return state
-
-
-def test_arrow_into_a_wall_does_not_move(backend):
-    state = fresh(backend=backend)
+def test_arrow_into_a_wall_does_not_move():
+    state = fresh()
     assert state.handle_key("up") == "wall"
     assert state.agent == (0, 0) and state.walked == [(0, 0)]
     assert (state.steps, state.bumps, state.moves) == (1, 1, 0)
     assert "1 into walls" in state.status_text()
 
 
-def test_shortest_walk_is_optimal(backend):
-    state = fresh(backend=backend)
+def test_shortest_walk_is_optimal():
+    state = fresh()
     for key in ("right", "right", "down"):
         assert state.handle_key(key) == "moved"
     assert state.reached and state.optimal and state.detour == 0
@@ -70,15 +43,15 @@ def test_shortest_walk_is_optimal(backend):
     assert state.handle_key("left") == "done" and state.agent == (1, 2)
 
 
-def test_a_bump_costs_a_step_but_keeps_the_walk_optimal(backend):
-    state = fresh(backend=backend)
+def test_a_bump_costs_a_step_but_keeps_the_walk_optimal():
+    state = fresh()
     for key in ("up", "right", "right", "down"):
         state.handle_key(key)
     assert state.reached and state.optimal and state.steps == 4
 
 
-def test_detour_is_not_optimal(backend):
-    state = fresh(backend=backend)
+def test_detour_is_not_optimal():
+    state = fresh()
     assert state.handle_key("down") == "moved"  # away from the target
     assert not state.optimal and state.detour == 2
     assert "detour +2" in state.status_text()
@@ -88,8 +61,8 @@ def test_detour_is_not_optimal(backend):
     assert "reached in 5 moves: not optimal (+2)" in state.status_text()
 
 
-def test_r_resets_to_a_new_maze(backend):
-    state = fresh(seed=3, backend=backend)
+def test_r_resets_to_a_new_maze():
+    state = fresh(seed=3)
     state.handle_key("down")
     assert state.handle_key("r") == "reset"
     assert state.episode == 2
@@ -101,14 +74,14 @@ def test_r_resets_to_a_new_maze(backend):
 
 def test_unreachable_target_is_reported():
     task = Task.from_ascii("#####\n#S#E#\n#####")
-    state = PlayState((1, 2), task=task, backend="local")
+    state = PlayState((1, 2), task=task)
     assert state.shortest == -1
     assert "cannot be reached" in state.status_text()
     assert state.handle_key("right") == "wall"
 
 
-def test_quit_and_unbound_keys(backend):
-    state = fresh(backend=backend)
+def test_quit_and_unbound_keys():
+    state = fresh()
     assert state.handle_key("q") == "quit"
     assert state.handle_key("escape") == "quit"
     assert state.handle_key("quit") == "quit"
@@ -117,8 +90,8 @@ def test_quit_and_unbound_keys(backend):
         state.step(7)
 
 
-def test_same_seed_same_mazes(backend):
-    a, b = PlayState((5, 7), seed=11, backend=backend), PlayState((5, 7), seed=11, backend=backend)
+def test_same_seed_same_mazes():
+    a, b = PlayState((5, 7), seed=11), PlayState((5, 7), seed=11)
     assert a.task == b.task
     a.reset()
     b.reset()
@@ -132,8 +105,6 @@ def test_bad_options_name_what_is_allowed():
         PlayState((4, 4), "nope")
     with pytest.raises(ValueError, match="1x2"):
         PlayState((1, 1))
-    with pytest.raises(ValueError, match="backend must be one of"):
-        PlayState((4, 4), backend="gpu")
 
 
 def test_frame_shows_agent_and_paths():
@@ -205,7 +176,7 @@ def test_cli_play(tmp_path):
         str(shot),
     ]
     args = parser.parse_args(argv)
-    assert args.shape == (4, 5) and args.cell_px is None and args.backend == "auto"
+    assert args.shape == (4, 5) and args.cell_px is None
     assert args.func(args) == 0
     assert shot.exists()
     with pytest.raises(SystemExit):
