@@ -9,8 +9,19 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("generate", "compare", "report", "play", "bench")
-"""Subcommand modules in ``--help`` order: ``train/cmd_<name>.py``."""
+SUBCOMMANDS = (
+    "run",
+    "generate",
+    "train_transformer",
+    "train_rl",
+    "train_dt",
+    "compare",
+    "report",
+    "play",
+    "bench",
+)
+"""Subcommand modules in ``--help`` order: ``train/cmd_<name>.py`` (a module not present yet is
+skipped); the command itself is spelled with hyphens (``train-transformer``)."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from maze_env import GENERATORS
+from agents.training_sets import TRAINING_SETS
 from maze_env.dataset import DatasetConfig, MazeDataset
 
 DEFAULT_N = 1000
@@ -277,9 +278,6 @@ def load_suites(path: str | Path) -> SuiteRegistry:
 
 
 _BUILTIN_DATA = _read(BUILTIN_FILE)
-TRAINING_SETS: dict[str, DatasetConfig] = _training_sets(_BUILTIN_DATA, str(BUILTIN_FILE))
-"""Named training datasets that built-in suites are disjoint from: ``default`` (the default
-training distribution, dfs 6x6), ``corner_targets`` and ``no_corner_targets`` (target shift)."""
 
 
 def _available(d: Mapping[str, Any]) -> bool:
