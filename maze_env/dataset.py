@@ -22,7 +22,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 import tempfile
 import warnings
 import zipfile
@@ -35,10 +34,11 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from maze_env.generators import GeneratorSpec, check_params, check_shape, generate_batch, get_spec
+from maze_env.generators import GeneratorSpec, check_params, generate_batch, get_spec
 from maze_env.maze import MazeBatch, Task
-from maze_env.placement import Placement, parse_placement
+from maze_env.placement import Placement, dead_end_mask, parse_placement
 from maze_env.rng import next_u64, seed_key, stream_state
+from maze_env.shapes import parse_shape
 from maze_env.solve import batch_bfs_distances
 from maze_env.types import Shape
 
@@ -48,16 +48,6 @@ FORMAT_VERSION = 1
 _WINDOW = 100_000  # give up when fewer than 1 in _MIN_RATE_INV of the last _WINDOW candidates pass
 _MIN_RATE_INV = 1000
 _PLACEMENT_SALT = 0x706C6163  # "plac": separates placement streams from maze streams
-
-
-def parse_shape(shape: Any) -> Shape:
-    """``"6x6"``, ``"6,6"``, ``[6, 6]`` or ``(6, 6)`` as a ``(rows, cols)`` tuple."""
-    if isinstance(shape, str):
-        match = re.fullmatch(r"\s*(\d+)\s*[x,]\s*(\d+)\s*", shape.lower())
-        if match is None:
-            raise ValueError(f"shape must look like 6x6 or 6,6 (rows x cols), got {shape!r}")
-        shape = match.groups()
-    return check_shape(shape)
 
 
 def _int(value: Any, what: str, low: int) -> int:
@@ -214,14 +204,10 @@ def placement_masks(placement: Placement, conn: np.ndarray) -> np.ndarray:
     Equal to ``placement.mask(shape, maze)`` per maze; one shared row unless the placement
     depends on the maze (``dead_end``: the cells of degree 1, or every cell if there are none).
     """
-    n, _, rows, cols = conn.shape
+    _, _, rows, cols = conn.shape
     if placement.kind != "dead_end":
         return placement.mask((rows, cols)).reshape(1, -1)
-    deg = conn[:, 0].astype(np.int8) + conn[:, 1]
-    deg[:, 1:, :] += conn[:, 0, :-1, :]
-    deg[:, :, 1:] += conn[:, 1, :, :-1]
-    dead = (deg == 1).reshape(n, -1)
-    return np.where(dead.any(axis=1, keepdims=True), dead, True)
+    return dead_end_mask(conn)
 
 
 def _pick(masks: np.ndarray, draws: np.ndarray, spec: str) -> np.ndarray:

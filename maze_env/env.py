@@ -1,23 +1,35 @@
 """The Gymnasium maze environment: :class:`MazeEnv` (``maze_env/Maze-v0``).
 
-The episode machinery (what a reset draws, the move and distance tables) is batched and lives in
-:mod:`maze_env.episodes`, shared with :class:`~maze_env.vector_env.MazeVectorEnv`; a ``MazeEnv``
-is its one-maze case, stepped with plain Python ints for speed. Both therefore play the same tasks
-from the same seeds, which the tests check step by step.
+The episode machinery (what a reset draws, the move and distance tables, the step rules) is
+batched and lives in :mod:`maze_env.episodes`, shared with
+:class:`~maze_env.vector_env.MazeVectorEnv`; observations are :mod:`maze_env.observations`'
+encoders, driven the same way by both envs. A ``MazeEnv`` is the one-maze case, stepped with plain
+Python ints for speed. Both therefore play the same tasks from the same seeds, which the tests
+check step by step.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import operator
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from maze_env.env_config import EnvConfig
-from maze_env.episodes import Episodes, derive_keys, draw_episodes, episodes_from_tasks, token_rng
+from maze_env.env_config import EnvConfig, argument_docs, env_signature
+from maze_env.episodes import (
+    Episodes,
+    derive_keys,
+    draw_episodes,
+    episode_limits,
+    episodes_from_tasks,
+    step_outcome,
+    token_rng,
+)
 from maze_env.maze import Task
+from maze_env.observations import grid_channels, make_encoder
 from maze_env.types import Coord
 
 __all__ = ["MazeEnv", "as_action"]
@@ -32,6 +44,7 @@ def _spec_for(**kwargs: Any) -> Any:
 
 
 _ACTION_HELP = "one of 0 (UP), 1 (RIGHT), 2 (DOWN), 3 (LEFT)"
+_ZERO = np.zeros(1, dtype=np.int64)
 
 
 def as_action(action: Any) -> int:
@@ -75,7 +88,7 @@ class MazeEnv(gym.Env):
     custom CNN extractors read ``observation_space.shape``.
     ``obs_mode="tokens"``: ``Box(0, len(vocab)-1, [T], int32)``, the task prompt in the
     transformer's :class:`~maze_env.tokens.Vocabulary` followed by the path walked so far,
-    ``<PATH_END>``, then padding (see :class:`maze_env.wrappers.TokenEncoder`).
+    ``<PATH_END>``, then padding (see :class:`maze_env.observations.TokenEncoder`).
     ``obs_mode="rgb"``: ``Box(0, 255, [H, W, 3], uint8)``: the maze, target and agent as
     :func:`maze_env.render.draw_frame` draws them, at least 36x36 pixels.
 
@@ -100,33 +113,10 @@ class MazeEnv(gym.Env):
     ``manhattan`` (to the target) and ``hit_wall``; on reset also ``task``.
 
     ## Arguments
-    Args:
-        shape: ``(rows, cols)``; an int for a square; a ``range`` of square sizes or a list of
-            shapes to draw from at each reset (observations are then padded). Default ``(6, 6)``,
-            or the shapes of ``mazes``.
-        generator: a name in :data:`maze_env.generators.GENERATORS`.
-        generator_params: keyword parameters of the generator.
-        obs_mode: ``"grid"``, ``"tokens"`` or ``"rgb"``.
-        target: placement spec of the target (:mod:`maze_env.placement`: ``random``, ``corner``,
-            ``corner:br``, ``region:br:2``, ``outside:br:2``, ``cell:R,C``, ``dead_end``) or a
-            ``(row, col)``; ``None``: ``random``, or the pool's targets for a ``MazeDataset``.
-        origin: the same for the origin.
-        max_steps: steps before truncation; ``None``: ``4 * rows * cols`` per episode.
-        goal_reward: reward for reaching the target.
-        step_penalty: reward of every other step (negative); ``None``: ``-1 / max_steps``.
-        wall_penalty: added when a move hits a wall; ``None``: equal to the step penalty.
-        visited: add the ``visited`` channel to grid observations.
-        pad_to: lay grid observations over this ``(rows, cols)`` with a ``mask`` channel, so
-            tasks of any shape that fits can be played (default: padded only if shapes vary).
-        mazes: draw mazes from this pool instead of a generator: a ``MazeBatch``, a
-            ``MazeDataset`` (its origins and targets too, unless placements are given), or a
-            list of ``Maze`` or ``Task``.
-        token_scheme: scheme of the tokens observation (:data:`maze_env.tokens.SCHEMES`).
-        vocab: the :class:`~maze_env.tokens.Vocabulary` for tokens (default: one for the largest
-            shape); it must cover every shape.
-        rgb_cell_px: cell size of the rgb observation (default: the smallest >= 4 giving 36 px).
-        render_mode: ``None``, ``"human"`` (pygame window), ``"rgb_array"`` or ``"ansi"``.
-        render_cell_px: cell size of rendered frames.
+    The fields of :class:`~maze_env.env_config.EnvConfig` (the first three may be positional),
+    then ``render_mode`` and ``render_cell_px``.
+
+    {arguments}
 
     ## Version History
     * v0: initial version.
@@ -136,33 +126,17 @@ class MazeEnv(gym.Env):
 
     def __init__(
         self,
-        shape: Any = None,
-        generator: str = "dfs",
-        generator_params: dict[str, Any] | None = None,
-        *,
-        obs_mode: str = "grid",
-        target: Any = None,
-        origin: Any = None,
-        max_steps: int | None = None,
-        goal_reward: float = 1.0,
-        step_penalty: float | None = None,
-        wall_penalty: float | None = None,
-        visited: bool = False,
-        pad_to: Any = None,
-        mazes: Any = None,
-        token_scheme: str = "aotp",
-        vocab: Any = None,
-        rgb_cell_px: int | None = None,
+        *args: Any,
         render_mode: str | None = None,
         render_cell_px: int = 32,
+        **kwargs: Any,
     ) -> None:
-        self.config = EnvConfig.build(
-            shape=shape, generator=generator, generator_params=generator_params,
-            obs_mode=obs_mode, target=target, origin=origin, max_steps=max_steps,
-            goal_reward=goal_reward, step_penalty=step_penalty, wall_penalty=wall_penalty,
-            visited=visited, pad_to=pad_to, mazes=mazes, token_scheme=token_scheme, vocab=vocab,
-            rgb_cell_px=rgb_cell_px,
-        )  # fmt: skip
+        """Build the env from :class:`~maze_env.env_config.EnvConfig`'s arguments (see Arguments).
+
+        They are declared once, as EnvConfig's fields; this method's ``__signature__`` (set below
+        the class) shows them to ``help()`` and ``inspect.signature``.
+        """
+        self.config = EnvConfig.bind("MazeEnv", args, kwargs)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}"
@@ -171,42 +145,22 @@ class MazeEnv(gym.Env):
             raise ValueError(f"render_cell_px must be an int >= 2, got {render_cell_px!r}")
         self.render_mode = render_mode
         self.render_cell_px = int(render_cell_px)
-        self.spec = _spec_for(
-            shape=shape,
-            generator=generator,
-            generator_params=generator_params,
-            obs_mode=obs_mode,
-            target=target,
-            origin=origin,
-            max_steps=max_steps,
-            goal_reward=goal_reward,
-            step_penalty=step_penalty,
-            wall_penalty=wall_penalty,
-            visited=visited,
-            pad_to=pad_to,
-            mazes=mazes,
-            token_scheme=token_scheme,
-            vocab=vocab,
-            rgb_cell_px=rgb_cell_px,
-            render_cell_px=render_cell_px,
-        )  # fmt: skip  (gymnasium.make replaces it with its own, equal one)
+        # gymnasium.make replaces this spec with its own, equal one
+        self.spec = _spec_for(**self.config.arguments(), render_cell_px=render_cell_px)
         self.action_space = gym.spaces.Discrete(4)
-        self._encoder = self.config.make_encoder(1)
-        self.observation_space = (
-            self.config.grid_space() if self._encoder is None else self._encoder.space
-        )
-        self.channels: tuple[str, ...] = self.config.channels
+        self._encoder = make_encoder(self.config, 1)
+        self.observation_space = self._encoder.space
+        self.channels: tuple[str, ...] = grid_channels(self.config)
         self._keys: np.ndarray | None = None  # uint64[2]: maze and task stream keys
         self._keyed_rng: np.random.Generator | None = None
         self._episode = -1
-        self._version = 0  # bumped by reset and set_target: encoders re-encode on change
         self._ep: Episodes | None = None
         self._window: Any = None
 
     # -- state, read-only ------------------------------------------------------------------------
     @property
     def task(self) -> Task:
-        """The current task (its target follows :meth:`set_target`)."""
+        """The current task (its target follows :meth:`set_target`; a new object after each)."""
         self._check_reset()
         return self._task
 
@@ -220,12 +174,20 @@ class MazeEnv(gym.Env):
     def path(self) -> list[Coord]:
         """Cells walked this episode, origin first (a wall bump adds nothing)."""
         self._check_reset()
-        return [divmod(f, self._cols) for f in self._path]
+        return list(self._path)
 
     @property
     def episode(self) -> int:
         """Index of the current episode in this env's seeded sequence (0 after a seeded reset)."""
         return self._episode
+
+    @property
+    def token_rng(self) -> np.random.Generator | None:
+        """A fresh copy of this episode's edge-order rng for tokens (the one ``obs_mode="tokens"``
+        and :class:`~maze_env.wrappers.TokensObservation` use; the vector env's too)."""
+        if self._keys is None:
+            return None
+        return token_rng(int(self._keys[1]), self._episode)
 
     def _check_reset(self) -> None:
         if self._ep is None:
@@ -265,18 +227,15 @@ class MazeEnv(gym.Env):
             raise RuntimeError("step() before reset(); call reset() first")
         p = self._pos
         q = self._nxt[p][a]
-        hit = q == p
         self._steps += 1
+        reward, terminated, truncated, hit = step_outcome(
+            p, q, self._target, self._steps, self._max_steps, self._goal, self._step_pen,
+            self._wall_pen,
+        )  # fmt: skip
         if not hit:
-            self._move(p, q)
-        terminated = q == self._target
-        if terminated:
-            reward = self._goal
-        elif hit:
-            reward = self._step_pen + self._wall_pen
-        else:
-            reward = self._step_pen
-        truncated = not terminated and self._steps >= self._max_steps
+            self._pos = q
+            self._path.append(divmod(q, self._cols))
+            self._encoder.move_one(0, p, q, self._target)
         if self.render_mode == "human":
             self.render()
         return self._get_obs(), reward, terminated, truncated, self._get_info(hit)
@@ -322,42 +281,31 @@ class MazeEnv(gym.Env):
 
     # -- internals -------------------------------------------------------------------------------
     def _start(self, ep: Episodes, keep_walk: bool = False) -> None:
-        cfg = self.config
+        """Start episode ``ep`` (one task), or with ``keep_walk`` retarget the current one."""
         nxt, dist = ep.tables()
         self._ep = ep
         self._task = ep.task(0)
-        self._cols = cfg.grid_shape[1]
+        cols = self._cols = self.config.grid_shape[1]
         self._nxt = nxt[0].tolist()
         self._dist = dist[0].tolist()
-        self._target = int(ep.targets[0, 0]) * self._cols + int(ep.targets[0, 1])
-        origin = int(ep.origins[0, 0]) * self._cols + int(ep.origins[0, 1])
+        self._target = int(ep.targets[0, 0]) * cols + int(ep.targets[0, 1])
+        origin = int(ep.origins[0, 0]) * cols + int(ep.origins[0, 1])
         self._optimal = self._dist[origin]
-        if not keep_walk:
-            self._pos = origin
-            self._path = [origin]
-            self._steps = 0
-            self._max_steps = int(cfg.episode_max_steps(ep.shapes)[0])
-            sp, wp = cfg.penalties(np.array([self._max_steps]))
-            self._step_pen, self._wall_pen = float(sp[0]), float(wp[0])
-            self._goal = float(cfg.goal_reward)
-        self._grid = cfg.grid_obs(ep, np.array([self._pos]), visited=[self._path])[0]
-        self._version += 1
-
-    def _move(self, p: int, q: int) -> None:
-        self._pos = q
-        self._path.append(q)
-        grid, agent = self._grid, 1
-        pr, pc = divmod(p, self._cols)
-        qr, qc = divmod(q, self._cols)
-        grid[agent, 2 * pr + 1, 2 * pc + 1] = 0
-        grid[agent, 2 * qr + 1, 2 * qc + 1] = 1
-        if self.config.visited:
-            grid[3, 2 * qr + 1, 2 * qc + 1] = 1
+        if keep_walk:
+            self._encoder.retarget(0, ep, self._pos)
+            return
+        self._pos = origin
+        self._path = [divmod(origin, cols)]
+        self._steps = 0
+        max_steps, step_pen, wall_pen = episode_limits(self.config, ep.shapes)
+        self._max_steps = int(max_steps[0])
+        self._step_pen, self._wall_pen = float(step_pen[0]), float(wall_pen[0])
+        self._goal = self.config.goal_reward
+        rngs = [self.token_rng] if self._encoder.needs_rng else None
+        self._encoder.reset_rows(_ZERO, ep, np.array([origin]), rngs, [[origin]])
 
     def _get_obs(self) -> Any:
-        if self._encoder is None:
-            return self._grid.copy()
-        return self._encoder.observe(self)
+        return self._encoder.buf[0].copy()
 
     def _get_info(self, hit: bool) -> dict[str, Any]:
         q, t = self._pos, self._target
@@ -369,13 +317,32 @@ class MazeEnv(gym.Env):
             "hit_wall": hit,
         }
 
-    def _token_rng(self) -> np.random.Generator | None:
-        """The edge-order rng of this episode's tokens (the same one the vector env uses)."""
-        if self._keys is None:
-            return None
-        return token_rng(int(self._keys[1]), self._episode)
-
     def __repr__(self) -> str:
         c = self.config
         shapes = c.shapes[0] if len(c.shapes) == 1 else list(c.shapes)
         return f"MazeEnv(shape={shapes}, generator={c.generator!r}, obs_mode={c.obs_mode!r})"
+
+
+MazeEnv.__init__.__signature__ = env_signature(  # type: ignore[attr-defined]
+    before=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)],
+    after=[
+        inspect.Parameter(
+            "render_mode", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None"
+        ),
+        inspect.Parameter(
+            "render_cell_px", inspect.Parameter.KEYWORD_ONLY, default=32, annotation="int"
+        ),
+    ],
+)
+if MazeEnv.__doc__ is not None:  # None under python -OO
+    MazeEnv.__doc__ = MazeEnv.__doc__.replace(
+        "    {arguments}",
+        argument_docs(
+            indent=8,
+            extra={
+                "render_mode": '``None``, ``"human"`` (pygame window), ``"rgb_array"`` or '
+                '``"ansi"``.',
+                "render_cell_px": "cell size of rendered frames (32).",
+            },
+        ),
+    )

@@ -16,18 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
+from maze_env.env_config import MAX_STEPS_PER_CELL, EnvConfig
 from maze_env.generators import get_spec
 from maze_env.maze import Maze, Task, check_cell
+from maze_env.placement import dead_end_mask
 from maze_env.rng import next_u64, numpy_generator, stream_state
+from maze_env.solve import bfs_kernel, move_kernel
 from maze_env.types import Coord
-
-if TYPE_CHECKING:
-    from maze_env.env_config import EnvConfig
 
 __all__ = [
     "Episodes",
@@ -36,7 +35,10 @@ __all__ = [
     "derive_keys",
     "draw_episodes",
     "empty_tables",
+    "episode_limits",
     "episodes_from_tasks",
+    "step_outcome",
+    "step_outcome_jit",
     "token_rng",
 ]
 
@@ -96,6 +98,62 @@ def empty_tables(n: int, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
     """Uninitialized ``(nxt, dist)`` for ``n`` mazes (small dtypes: the step loop is memory-bound)."""
     dtype = cell_dtype(n_cells)
     return np.empty((n, n_cells, 4), dtype=dtype), np.empty((n, n_cells), dtype=dtype)
+
+
+def step_outcome(
+    p: int,
+    q: int,
+    target: int,
+    steps: int,
+    max_steps: int,
+    goal: float,
+    step_pen: float,
+    wall_pen: float,
+) -> tuple[float, bool, bool, bool]:
+    """The rules of one step, the env's and the vector env's alike (the one home of them).
+
+    Args:
+        p: the agent's flat cell before the step; ``q``: after it (``nxt[p, action]``, which is
+            ``p`` at a wall); ``target``: the target's flat cell.
+        steps: steps taken in the episode, this one included; ``max_steps``: its limit.
+        goal, step_pen, wall_pen: the episode's rewards (see :func:`episode_limits`).
+
+    Returns:
+        ``(reward, terminated, truncated, hit_wall)``: ``goal`` on reaching the target, else the
+        step penalty plus the wall penalty on a bump; truncated at the limit unless terminated.
+    """
+    hit = q == p
+    terminated = q == target
+    if terminated:
+        reward = goal
+    elif hit:
+        reward = step_pen + wall_pen
+    else:
+        reward = step_pen
+    truncated = (not terminated) and steps >= max_steps
+    return reward, terminated, truncated, hit
+
+
+step_outcome_jit = njit(cache=True, inline="always")(step_outcome)
+""":func:`step_outcome` compiled, for the vector env's step kernel (the same source)."""
+
+
+def episode_limits(cfg: EnvConfig, shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step limits and rewards of episodes whose mazes have ``shapes: int[n, 2]``.
+
+    Returns:
+        ``(max_steps: int64[n], step_penalty: float64[n], wall_penalty: float64[n])``: the
+        configured values, or the defaults ``4 * rows * cols``, ``-1 / max_steps`` and the step
+        penalty.
+    """
+    n = len(shapes)
+    if cfg.max_steps is not None:
+        max_steps = np.full(n, cfg.max_steps, dtype=np.int64)
+    else:
+        max_steps = MAX_STEPS_PER_CELL * shapes[:, 0].astype(np.int64) * shapes[:, 1]
+    step = np.full(n, cfg.step_penalty) if cfg.step_penalty is not None else -1.0 / max_steps
+    wall = np.full(n, cfg.wall_penalty) if cfg.wall_penalty is not None else step.copy()
+    return max_steps, step.astype(np.float64), wall.astype(np.float64)
 
 
 def derive_keys(rng: np.random.Generator) -> np.ndarray:
@@ -205,19 +263,22 @@ def draw_episodes(
                 )[0]
     ep = Episodes(conn, shapes, np.zeros((n, 2), np.int64), np.zeros((n, 2), np.int64))
     ep.nxt, ep.dist = empty_tables(n, rows * cols)
-    modes = []
+    masks = cfg.masks
+    sids = masks["shape_id"][shapes[:, 0], shapes[:, 1]]
+    allowed = []  # per placement: (given?, cell masks, the mask row of each episode)
     for which in ("target", "origin"):
-        placement = getattr(cfg, which)
+        placement = getattr(cfg, which + "_placement")
         if placement is None:  # the pool's own endpoints
             getattr(ep, which + "s")[:] = getattr(cfg.pool, which + "s")[pick]
-        modes.append(
-            _GIVEN if placement is None else _DEAD_END if placement.kind == "dead_end" else _STATIC
-        )
-    masks = cfg.masks
+            allowed.append((True, masks["valid"], sids))
+        elif placement.kind == "dead_end":  # depends on the maze
+            allowed.append((False, dead_end_mask(conn, masks["valid"][sids]), np.arange(n)))
+        else:
+            allowed.append((False, masks[which], sids))
+    (t_given, tmask, trows), (o_given, omask, orows) = allowed
     _draw_kernel(
-        conn, masks["shape_id"][shapes[:, 0], shapes[:, 1]], draws, masks["valid"],
-        masks.get("target", masks["valid"]), masks.get("origin", masks["valid"]), modes[0],
-        modes[1], ep.targets, ep.origins, ep.nxt, ep.dist,
+        conn, sids, draws, masks["valid"], tmask, trows, omask, orows, t_given, o_given,
+        ep.targets, ep.origins, ep.nxt, ep.dist,
     )  # fmt: skip
     return ep
 
@@ -245,38 +306,24 @@ def episodes_from_tasks(cfg: EnvConfig, tasks: Sequence[Task]) -> Episodes:
     return Episodes(conn, np.array([t.maze.shape for t in tasks], np.int64), origins, targets)
 
 
-# placement modes of _draw_kernel
-_STATIC, _DEAD_END, _GIVEN = 0, 1, 2
-
-
 @njit(cache=True)
 def _fill_moves(conn, nxt):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """One maze: ``nxt[cell, action]`` from ``conn[2, R, C]``."""
+    """One maze: ``nxt[cell, action]`` from ``conn[2, R, C]`` (:func:`maze_env.solve.move_kernel`)."""
     rows, cols = conn.shape[1], conn.shape[2]
     for r in range(rows):
         for c in range(cols):
-            cell = r * cols + c
-            nxt[cell, 0] = cell - cols if r > 0 and conn[0, r - 1, c] else cell
-            nxt[cell, 1] = cell + 1 if conn[1, r, c] else cell
-            nxt[cell, 2] = cell + cols if conn[0, r, c] else cell
-            nxt[cell, 3] = cell - 1 if c > 0 and conn[1, r, c - 1] else cell
+            for a in range(4):
+                nr, nc = move_kernel(conn, r, c, a)
+                nxt[r * cols + c, a] = nr * cols + nc if nr >= 0 else r * cols + c
 
 
 @njit(cache=True)
-def _bfs(nxt, target, dist, queue):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """One maze: ``dist[cell]`` = moves from ``cell`` to ``target`` along ``nxt``, -1 if none."""
+def _distances(conn, target, dist, queue):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """One maze: ``dist[cell]`` = moves from ``cell`` to flat ``target``, -1 if none
+    (:func:`maze_env.solve.bfs_kernel` over ``dist`` seen as ``[R, C]``)."""
+    rows, cols = conn.shape[1], conn.shape[2]
     dist[:] = -1
-    dist[target] = 0
-    queue[0], head, tail = target, 0, 1
-    while head < tail:
-        cell = queue[head]
-        head += 1
-        for a in range(4):
-            nb = nxt[cell, a]
-            if dist[nb] < 0:
-                dist[nb] = dist[cell] + 1
-                queue[tail] = nb
-                tail += 1
+    bfs_kernel(conn, target // cols, target % cols, dist.reshape(rows, cols), queue, -1)
 
 
 @njit(cache=True)
@@ -285,7 +332,7 @@ def _tables_kernel(conn, targets, nxt, dist):  # type: ignore[no-untyped-def]  #
     queue = np.empty(conn.shape[2] * cols, dtype=np.int64)
     for i in range(conn.shape[0]):
         _fill_moves(conn[i], nxt[i])
-        _bfs(nxt[i], targets[i, 0] * cols + targets[i, 1], dist[i], queue)
+        _distances(conn[i], targets[i, 0] * cols + targets[i, 1], dist[i], queue)
 
 
 @njit(cache=True)
@@ -304,43 +351,42 @@ def _kth(mask, draw):  # type: ignore[no-untyped-def]  # pragma: no cover
 
 
 @njit(cache=True)
-def _allowed(mode, static, valid, nxt, out):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Cells a placement allows: its static mask, or the dead ends (else every valid cell)."""
-    if mode == _STATIC:
-        out[:] = static
-        return
-    found = False
-    for c in range(out.shape[0]):
-        degree = 0
-        for a in range(4):
-            degree += nxt[c, a] != c
-        out[c] = valid[c] and degree == 1
-        found = found or out[c]
-    if not found:
-        out[:] = valid
-
-
-@njit(cache=True)
 def _draw_kernel(
-    conn, sids, draws, valid, tmask, omask, t_mode, o_mode, targets, origins, nxt, dist
+    conn,
+    sids,
+    draws,
+    valid,
+    tmask,
+    trows,
+    omask,
+    orows,
+    t_given,
+    o_given,
+    targets,
+    origins,
+    nxt,
+    dist,
 ):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Targets, tables and origins of ``n`` drawn mazes (see :func:`draw_episodes`)."""
+    """Targets, tables and origins of ``n`` drawn mazes (see :func:`draw_episodes`).
+
+    Episode ``i`` may place its target on ``tmask[trows[i]]`` and its origin on
+    ``omask[orows[i]]`` (cell masks ``bool[K, R*C]``), unless that end is given.
+    """
     n, cols = conn.shape[0], conn.shape[3]
     m = conn.shape[2] * cols
     queue = np.empty(m, dtype=np.int64)
-    base, cand = np.empty(m, dtype=np.bool_), np.empty(m, dtype=np.bool_)
+    cand = np.empty(m, dtype=np.bool_)
     for i in range(n):
         s = sids[i]
         _fill_moves(conn[i], nxt[i])
-        if t_mode != _GIVEN:
-            _allowed(t_mode, tmask[s], valid[s], nxt[i], base)
-            t = _kth(base, draws[i, 2])
+        if not t_given:
+            t = _kth(tmask[trows[i]], draws[i, 2])
             targets[i, 0], targets[i, 1] = t // cols, t % cols
         t = targets[i, 0] * cols + targets[i, 1]
-        _bfs(nxt[i], t, dist[i], queue)
-        if o_mode == _GIVEN:
+        _distances(conn[i], t, dist[i], queue)
+        if o_given:
             continue
-        _allowed(o_mode, omask[s], valid[s], nxt[i], base)
+        base = omask[orows[i]]
         for level in range(4):  # placement & reaches target, placement, valid & reaches, valid
             count = 0
             for c in range(m):

@@ -74,6 +74,25 @@ def check_cell(cell: Sequence[int], shape: Shape, what: str = "cell") -> Coord:
     return (r, c)
 
 
+def cell_degrees(conn: np.ndarray) -> np.ndarray:
+    """``int8[..., R, C]``: the number of passages at each cell of ``conn: bool[..., 2, R, C]``.
+
+    The one home of the degree count: :meth:`Maze.degrees`, :func:`dead_end_cells` and through
+    it the ``dead_end`` placement (:func:`maze_env.placement.dead_end_mask`) all use it.
+    """
+    conn = np.asarray(conn, dtype=bool)
+    down, right = conn[..., 0, :, :], conn[..., 1, :, :]
+    deg = down.astype(np.int8) + right
+    deg[..., 1:, :] += down[..., :-1, :]
+    deg[..., :, 1:] += right[..., :, :-1]
+    return deg
+
+
+def dead_end_cells(conn: np.ndarray) -> np.ndarray:
+    """``bool[..., R, C]``: the dead ends (cells with exactly one passage) of ``conn[..., 2, R, C]``."""
+    return cell_degrees(conn) == 1
+
+
 @dataclass(frozen=True, eq=False)
 class Maze:
     """An immutable lattice maze over ``connections: bool[2, rows, cols]``.
@@ -148,8 +167,8 @@ class Maze:
         return moves
 
     def degrees(self) -> np.ndarray:
-        """``[rows, cols]`` int: the number of passages at each cell."""
-        return self.open_moves().sum(axis=2)
+        """``[rows, cols]`` int: the number of passages at each cell (:func:`cell_degrees`)."""
+        return cell_degrees(self.connections).astype(np.int64)
 
     def edges(self) -> list[tuple[Coord, Coord]]:
         """Every passage once, as ``((r, c), (r', c'))`` with the first cell above or left, sorted."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maze_env.maze import Maze
+from maze_env.maze import Maze, dead_end_cells
 from maze_env.types import Coord, Shape
 
 CORNERS = ("tl", "tr", "bl", "br")
@@ -74,9 +74,7 @@ class Placement:
         elif self.kind == "dead_end":
             mask[:] = True
             if maze is not None:
-                dead = maze.degrees() == 1
-                if dead.any():
-                    mask = dead
+                mask = dead_end_mask(maze.connections[None]).reshape(rows, cols)
         return mask
 
     def contains(self, cell: Coord, shape: Shape) -> bool:
@@ -96,6 +94,22 @@ class Placement:
             )
         idx = int(cells[rng.integers(cells.size)])
         return (idx // maze.shape[1], idx % maze.shape[1])
+
+
+def dead_end_mask(conn: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    """``bool[N, R*C]``: the cells the ``dead_end`` placement may choose in each maze.
+
+    The one home of that rule: a maze's dead ends (:func:`maze_env.maze.dead_end_cells`), or,
+    where a maze has none, every cell of ``valid``.
+
+    Args:
+        conn: ``bool[N, 2, R, C]`` connections (mazes padded to ``R x C`` have no passages outside).
+        valid: ``bool[N or 1, R*C]``: the cells inside each maze; default every cell.
+    """
+    n = conn.shape[0]
+    dead = dead_end_cells(conn).reshape(n, -1)
+    fallback = np.ones_like(dead) if valid is None else np.broadcast_to(valid, dead.shape)
+    return np.where(dead.any(axis=1, keepdims=True), dead, fallback)
 
 
 def _corner_slices(corner: str, k: int, shape: Shape) -> tuple[slice, slice]:

@@ -3,6 +3,8 @@
 ``python -m maze_env.play --shape 8x8`` or ``mazebench play``. The game logic is
 :class:`PlayState` (no window, no pygame; tests drive it with key names); :func:`run` is the thin
 loop that feeds it a :class:`~maze_env.render.HumanWindow`'s key presses and shows its frames.
+Without a display the command says so and exits with status 2 (a window nobody sees would wait
+for keys forever); with ``SDL_VIDEODRIVER=dummy`` it plays the ``--keys`` given and stops.
 
 A walk is *optimal* when it reaches the target in as many moves as the shortest path
 (:func:`maze_env.solve.bfs_distances`); bumping into a wall costs a step but no move, so it is
@@ -21,7 +23,8 @@ import numpy as np
 from maze_env.generators import GENERATORS, check_shape
 from maze_env.maze import Maze, Task
 from maze_env.placement import parse_placement
-from maze_env.render import PATH_COLORS, HumanWindow, draw_frame
+from maze_env.render import PATH_COLORS, HumanWindow, NoDisplayError, draw_frame
+from maze_env.shapes import parse_shape
 from maze_env.solve import bfs_distances, shortest_path
 from maze_env.types import Action, Coord, Shape
 
@@ -228,6 +231,9 @@ def run(
 ) -> PlayState:
     """Show ``state`` in a window and play until Q/Escape/closing (or the scripted keys run out).
 
+    On a headless driver (``SDL_VIDEODRIVER=dummy``) nobody can press a key, so the game also
+    ends when the scripted keys run out.
+
     Args:
         state: the game.
         cell_px: cell size; ``None`` picks one from the maze size.
@@ -238,17 +244,27 @@ def run(
 
     Returns:
         ``state`` after the last key.
+
+    Raises:
+        NoDisplayError: no window can be shown (see :class:`~maze_env.render.HumanWindow`).
     """
     window = window or HumanWindow(title="mazebench play", fps=fps, key_repeat=(250, 60))
     scripted = list(keys)
+    played = False
     try:
         while True:
             px = cell_px or auto_cell_px(state.shape)
             window.show(state.frame(px), state.status_text())
             if scripted:
                 pressed = [scripted.pop(0)]
+                played = True
             elif screenshot is not None:
                 window.screenshot(screenshot)
+                return state
+            elif window.headless:
+                if not played:
+                    print("note: a headless SDL_VIDEODRIVER shows no window; nothing to play "
+                          "without --keys", file=sys.stderr)  # fmt: skip
                 return state
             else:
                 pressed = window.pump()
@@ -257,22 +273,6 @@ def run(
                     return state
     finally:
         window.close()
-
-
-def parse_shape(text: str) -> Shape:
-    """``"8x8"``, ``"6,10"`` or ``"7"`` (square) as ``(rows, cols)``."""
-    parts = text.lower().replace(",", "x").split("x")
-    try:
-        dims = [int(p) for p in parts]
-    except ValueError:
-        raise ValueError(
-            f"shape must look like ROWSxCOLS (e.g. 8x8), ROWS,COLS or N, got {text!r}"
-        ) from None
-    if len(dims) == 1:
-        dims = dims * 2
-    if len(dims) != 2:
-        raise ValueError(f"shape must look like ROWSxCOLS (e.g. 8x8), ROWS,COLS or N, got {text!r}")
-    return check_shape(dims)
 
 
 def _shape_arg(text: str) -> Shape:
@@ -329,8 +329,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def main_from_args(args: argparse.Namespace) -> int:
-    """Run a game from parsed :func:`add_arguments` options; prints the last status."""
+def main_from_args(args: argparse.Namespace, prog: str = "play") -> int:
+    """Run a game from parsed :func:`add_arguments` options; prints the last status.
+
+    Returns 0, or 2 with an error line naming ``prog`` when there is no display.
+    """
     state = PlayState(
         args.shape,
         args.generator,
@@ -339,7 +342,11 @@ def main_from_args(args: argparse.Namespace) -> int:
         target=args.target,
     )
     keys = [k.strip() for k in args.keys.split(",") if k.strip()]
-    run(state, cell_px=args.cell_px, fps=args.fps, keys=keys, screenshot=args.screenshot)
+    try:
+        run(state, cell_px=args.cell_px, fps=args.fps, keys=keys, screenshot=args.screenshot)
+    except NoDisplayError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 2
     print(state.status_text().replace("\n", " | "))
     return 0
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from maze_env.maze import Maze, MazeBatch, check_cell
+from maze_env.maze import Maze, MazeBatch, check_cell, dead_end_cells
 from maze_env.types import ACTION_DELTAS, Coord
 
 __all__ = [
@@ -26,11 +26,13 @@ __all__ = [
     "batch_bfs_search",
     "batch_shortest_path_arrays",
     "batch_shortest_paths",
+    "bfs_kernel",
     "bfs_distances",
     "bfs_search",
     "count_shortest_paths",
     "dead_ends",
     "forks",
+    "move_kernel",
     "shortest_path",
 ]
 
@@ -87,6 +89,16 @@ def _bfs(conn, sr, sc, dist, queue, stop):  # type: ignore[no-untyped-def]
                 if nr * cols + nc == stop:
                     return tail
     return tail
+
+
+move_kernel = _step
+"""The move rule, for other numba kernels: ``move_kernel(conn, r, c, action) -> (r', c')``, or
+``(-1, -1)`` where a wall (or the grid's edge) blocks the move."""
+
+bfs_kernel = _bfs
+"""The project's one BFS, for other numba kernels (the env's distance tables use it):
+``bfs_kernel(conn: bool[2, R, C], sr, sc, dist: int[R, C] preset to -1, queue: int[R*C], stop)``
+fills ``dist`` with moves from ``(sr, sc)``; ``stop`` is a flat cell to stop at (-1: never)."""
 
 
 @numba.njit(cache=True)
@@ -444,7 +456,7 @@ def forks(maze: Maze, path: Sequence[Coord]) -> list[int]:
 
 def dead_ends(maze: Maze) -> list[Coord]:
     """Cells with exactly one passage, in row-major order (isolated cells are not dead ends)."""
-    return [(r, c) for r, c in np.argwhere(maze.degrees() == 1).tolist()]
+    return [(r, c) for r, c in np.argwhere(dead_end_cells(maze.connections)).tolist()]
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Python object per env on the hot path; autoresets draw their tasks in one batch.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,24 +18,27 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from numba import njit
 
-from maze_env.env_config import EnvConfig
+from maze_env.env_config import EnvConfig, env_signature
 from maze_env.episodes import (
     Episodes,
     MazeCache,
     derive_keys,
     draw_episodes,
     empty_tables,
+    episode_limits,
     episodes_from_tasks,
+    step_outcome_jit,
     token_rng,
 )
 from maze_env.maze import Task
+from maze_env.observations import GridEncoder, grid_channels, grid_move_jit, make_encoder
 from maze_env.types import Coord
 
 __all__ = ["MazeVectorEnv"]
 
 
 @njit(cache=True)
-def _step_kernel(  # pragma: no cover  (numba; its semantics are MazeEnv.step's, tested against it)
+def _step_kernel(  # pragma: no cover  (numba; the rules are episodes.step_outcome, as MazeEnv's)
     actions,
     active,
     pos,
@@ -57,7 +61,9 @@ def _step_kernel(  # pragma: no cover  (numba; its semantics are MazeEnv.step's,
     distance,
     manhattan,
 ):  # type: ignore[no-untyped-def]
-    """One step of every ``active`` env; ``grid`` (``int8[N, C, H, W]`` or empty) follows the agent."""
+    """One step of every ``active`` env (:func:`~maze_env.episodes.step_outcome`'s rules);
+    ``grid`` (the grid encoder's ``int8[N, C, H, W]`` buffer, or empty) follows the agent by
+    :func:`~maze_env.observations.grid_move`, fused here to save a second pass over the envs."""
     for i in range(pos.shape[0]):
         p = pos[i]
         prev[i] = p
@@ -65,25 +71,14 @@ def _step_kernel(  # pragma: no cover  (numba; its semantics are MazeEnv.step's,
             continue
         q = np.int64(nxt[i, p, actions[i]])
         steps[i] += 1
-        bumped = q == p
-        hit[i] = bumped
-        if not bumped:
+        t = targets[i]
+        rew[i], term[i], trunc[i], hit[i] = step_outcome_jit(
+            p, q, t, steps[i], max_steps[i], goal, step_pen[i], wall_pen[i]
+        )
+        if q != p:
             pos[i] = q
             if grid.shape[0] > 0:
-                grid[i, 1, 2 * (p // cols) + 1, 2 * (p % cols) + 1] = 0
-                grid[i, 1, 2 * (q // cols) + 1, 2 * (q % cols) + 1] = 1
-                if visited_ch >= 0:
-                    grid[i, visited_ch, 2 * (q // cols) + 1, 2 * (q % cols) + 1] = 1
-        t = targets[i]
-        done = q == t
-        term[i] = done
-        if done:
-            rew[i] = goal
-        elif bumped:
-            rew[i] = step_pen[i] + wall_pen[i]
-        else:
-            rew[i] = step_pen[i]
-        trunc[i] = (not done) and steps[i] >= max_steps[i]
+                grid_move_jit(grid, i, p, q, cols, visited_ch)
         distance[i] = dist[i, q]
         manhattan[i] = abs(q // cols - t // cols) + abs(q % cols - t % cols)
 
@@ -186,19 +181,18 @@ class MazeVectorEnv(VectorEnv):
             ) from None
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        self.config = cfg = EnvConfig.build(**kwargs)
+        # the env's arguments are EnvConfig's fields (see __signature__ below the class)
+        self.config = cfg = EnvConfig.bind("MazeVectorEnv", (), kwargs)
         self.num_envs = n = int(num_envs)
         self.autoreset_mode = mode
         self.metadata = {**self.metadata, "autoreset_mode": mode}
         self.render_mode, self.render_cell_px = render_mode, int(render_cell_px)
         self.single_action_space = gym.spaces.Discrete(4)
         self.action_space = batch_space(self.single_action_space, n)
-        self._encoder = cfg.make_encoder(n)
-        self.single_observation_space = (
-            cfg.grid_space() if self._encoder is None else self._encoder.space
-        )
+        self._encoder = make_encoder(cfg, n)
+        self.single_observation_space = self._encoder.space
         self.observation_space = batch_space(self.single_observation_space, n)
-        self.channels = cfg.channels
+        self.channels = grid_channels(cfg)
         rows, cols = cfg.grid_shape
         m = rows * cols
         self._cols = cols
@@ -215,8 +209,9 @@ class MazeVectorEnv(VectorEnv):
         self._optimal, self._distance = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
         self._manhattan = np.zeros(n, dtype=np.int64)
         self._step_pen, self._wall_pen = np.zeros(n), np.zeros(n)
-        grid_rows = n if self._encoder is None else 0
-        self._grid = np.zeros((grid_rows, *self.config.grid_space().shape), dtype=np.int8)
+        self._fused = isinstance(self._encoder, GridEncoder)  # the step kernel moves the agent
+        self._grid = self._encoder.buf if self._fused else np.zeros((0, 1, 1, 1), dtype=np.int8)
+        self._visited_ch = self._encoder.visited_ch if self._fused else -1  # type: ignore[attr-defined]
         self._needs_reset = np.zeros(n, dtype=bool)
         self._rew, self._hit = np.zeros(n), np.zeros(n, dtype=bool)
         self._term, self._trunc = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -295,10 +290,10 @@ class MazeVectorEnv(VectorEnv):
         _step_kernel(
             a, ~resetting, self._pos, self._prev, self._target_flat, self._nxt, self._dist,
             self._steps, self._max_steps, self._step_pen, self._wall_pen, self.config.goal_reward,
-            self._grid, self._cols, 3 if self.config.visited else -1,
+            self._grid, self._cols, self._visited_ch,
             self._rew, self._term, self._trunc, self._hit, self._distance, self._manhattan,
         )  # fmt: skip
-        if self._encoder is not None:
+        if not self._fused:
             moved = np.flatnonzero(self._pos != self._prev)
             self._encoder.move(moved, self._prev[moved], self._pos[moved], self._target_flat[moved])
         extra: dict[str, Any] = {}
@@ -360,10 +355,6 @@ class MazeVectorEnv(VectorEnv):
         )
         ep = ep.with_target(cell)
         _, dist = ep.tables()
-        if self._encoder is None:
-            old = self._targets[i]
-            self._grid[i, 2, 2 * old[0] + 1, 2 * old[1] + 1] = 0
-            self._grid[i, 2, 2 * ep.targets[0, 0] + 1, 2 * ep.targets[0, 1] + 1] = 1
         self._targets[i] = ep.targets[0]
         self._target_flat[i] = ep.targets[0, 0] * self._cols + ep.targets[0, 1]
         self._dist[i] = dist[0]
@@ -371,8 +362,7 @@ class MazeVectorEnv(VectorEnv):
         self._optimal[i] = dist[0, o[0] * self._cols + o[1]]
         self._distance[i] = dist[0, self._pos[i]]
         self._manhattan[i] = np.abs(np.array(self.agent(i)) - ep.targets[0]).sum()
-        if self._encoder is not None:
-            self._encoder.retarget(i, ep, int(self._pos[i]))
+        self._encoder.retarget(i, ep, int(self._pos[i]))
 
     # -- internals -------------------------------------------------------------------------------
     def _seed_list(self, seed: Any) -> list[int | None]:
@@ -418,26 +408,22 @@ class MazeVectorEnv(VectorEnv):
             self._nxt, self._dist, self._optimal, self._distance, self._manhattan, self._steps,
             self._needs_reset,
         )  # fmt: skip
-        max_steps = cfg.episode_max_steps(ep.shapes)
-        self._max_steps[idx] = max_steps
-        self._step_pen[idx], self._wall_pen[idx] = cfg.penalties(max_steps)
-        origin = self._pos[idx]
-        if self._encoder is None:
-            cfg.grid_obs(ep, origin, out=self._grid, rows=idx)
-        else:
-            rngs = (
-                [token_rng(int(self._keys[i, 1]), int(self._episode[i])) for i in idx]
-                if cfg.obs_mode == "tokens"
-                else None
-            )
-            self._encoder.reset_rows(idx, ep, origin, rngs)
+        self._max_steps[idx], self._step_pen[idx], self._wall_pen[idx] = episode_limits(
+            cfg, ep.shapes
+        )
+        rngs = (
+            [token_rng(int(self._keys[i, 1]), int(self._episode[i])) for i in idx]
+            if self._encoder.needs_rng
+            else None
+        )
+        self._encoder.reset_rows(idx, ep, self._pos[idx], rngs)
 
     def _clear(self, idx: np.ndarray) -> None:
         """Envs ``idx`` start an episode: no reward, flags False, no wall hit."""
         self._rew[idx], self._term[idx], self._trunc[idx], self._hit[idx] = 0.0, False, False, False
 
     def _obs(self, idx: np.ndarray | None = None) -> np.ndarray:
-        buf = self._grid if self._encoder is None else self._encoder.buf
+        buf = self._encoder.buf
         return buf.copy() if idx is None else buf[idx].copy()
 
     def _infos(self, mask: np.ndarray | None = None) -> dict[str, Any]:
@@ -469,3 +455,20 @@ class MazeVectorEnv(VectorEnv):
             "final_info": self._infos(mask),
             "_final_info": mask.copy(),
         }
+
+
+MazeVectorEnv.__init__.__signature__ = env_signature(  # type: ignore[attr-defined]
+    before=[
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("num_envs", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=1),
+        inspect.Parameter(
+            "autoreset_mode", inspect.Parameter.KEYWORD_ONLY, default=AutoresetMode.NEXT_STEP
+        ),
+        inspect.Parameter(
+            "render_mode", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None"
+        ),
+        inspect.Parameter(
+            "render_cell_px", inspect.Parameter.KEYWORD_ONLY, default=32, annotation="int"
+        ),
+    ]
+)

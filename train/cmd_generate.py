@@ -35,7 +35,11 @@ examples:
   mazebench generate --shape 6x6 --n 100000 --seed 0 --out data/train.npz
   mazebench generate --shape 6x6 --n 1000 --seed 1 --exclude data/train.npz --out data/test.npz
   mazebench generate --shape 6x6 --n 1000 --target region:br:2 --min-path-length 6 --show 2
-  mazebench generate --config configs/train.yaml --n 5000 --out data/small.npz"""
+  mazebench generate --config my_set.yaml --n 5000 --out data/small.npz
+
+  where my_set.yaml holds DatasetConfig keys (agents/training_sets.yaml lists the project's
+  named training sets in this form), e.g.:
+    {generator: dfs, shape: [6, 6], n: 100000, seed: 3, target: "region:br:2"}"""
 
 PROGRESS_FROM = 10_000
 """Show a progress bar by default from this many tasks on."""

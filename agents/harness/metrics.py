@@ -28,6 +28,7 @@ from agents.search.graph import maze_neighbors_fn
 from maze_env import Maze, Task
 from maze_env.placement import Placement, parse_placement
 from maze_env.solve import bfs_distances, forks
+from maze_env.types import ACTION_OF_DELTA as _DELTA_ACTION  # the one home of this map
 from maze_env.types import Coord
 
 Z_95 = 1.959963984540054
@@ -63,9 +64,6 @@ class Judgement:
 def classify_move(maze: Maze, a: Coord, b: Coord) -> str:
     """``"ok"`` for a move through a passage; else why it is invalid (see :class:`Judgement`)."""
     return _classify(maze.open_moves().tolist(), maze.shape, a, b)
-
-
-_DELTA_ACTION = {(-1, 0): 0, (0, 1): 1, (1, 0): 2, (0, -1): 3}
 
 
 def _classify(moves: list, shape: tuple[int, int], a: Coord, b: Coord) -> str:

@@ -18,10 +18,9 @@ import numpy as np
 
 from agents.base import Trajectory
 from maze_env import Task
+from maze_env.types import ACTION_OF_DELTA as _ACTION_OF_DELTA  # the one home of these maps
+from maze_env.types import ACTION_OF_DELTA_CODE as _ACTION_OF_CODE
 from maze_env.types import Coord
-
-_ACTION_OF_DELTA: dict[tuple[int, int], int] = {(-1, 0): 0, (0, 1): 1, (1, 0): 2, (0, -1): 3}
-"""(d_row, d_col) -> action id, the inverse of ``maze_env.types.ACTION_DELTAS``."""
 
 
 def format_name(base: str, params: dict[str, Any], defaults: dict[str, Any]) -> str:
@@ -108,10 +107,6 @@ def tiny_batch() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         np.zeros((1, 2), np.int64),
         np.zeros((1, 2), np.int64),
     )
-
-
-_ACTION_OF_CODE = np.array([-1, 0, -1, 3, -1, 1, -1, 2, -1], dtype=np.int64)
-"""Action id of a move by its code ``3 * (d_row + 1) + (d_col + 1)`` (-1: not a single move)."""
 
 
 @functools.lru_cache(maxsize=64)

@@ -32,7 +32,7 @@ from maze_env.render.frame import (
     tile_frames,
 )
 from maze_env.render.text import AGENT_CHAR, render_ansi
-from maze_env.render.window import HumanWindow, PygameWindow
+from maze_env.render.window import HumanWindow, NoDisplayError, PygameWindow, display_problem
 
 __all__ = [
     "AGENT",
@@ -46,10 +46,12 @@ __all__ = [
     "WALL",
     "Color",
     "HumanWindow",
+    "NoDisplayError",
     "PygameWindow",
     "add_legend",
     "cell_box",
     "cell_center",
+    "display_problem",
     "draw_frame",
     "episode_frames",
     "frame_size",

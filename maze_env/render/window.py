@@ -1,7 +1,17 @@
-"""A pygame window for ``render_mode="human"`` and for :mod:`maze_env.play` (pygame imported lazily)."""
+"""A pygame window for ``render_mode="human"`` and for :mod:`maze_env.play` (pygame imported lazily).
+
+A window that nobody can see is an error, not a silent success: :class:`HumanWindow` raises
+:class:`NoDisplayError` when there is no display (:func:`display_problem`), when pygame cannot
+open one, or when SDL quietly falls back to a driver that draws nowhere. Asking for such a driver
+explicitly (``SDL_VIDEODRIVER=dummy``, as the tests and scripted screenshots do) is allowed; the
+window then reports :attr:`HumanWindow.headless`.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -10,6 +20,37 @@ from maze_env.render.frame import FREE, WALL
 
 STATUS_PX = 24
 """Height in pixels of the text strip under the frame when :meth:`HumanWindow.show` gets a caption."""
+HEADLESS_DRIVERS = ("dummy", "offscreen")
+"""SDL video drivers that draw into memory only: nothing appears on a screen."""
+_HOW = (
+    "run it on a desktop session (or over ssh -X); SDL_VIDEODRIVER=NAME tries a given SDL "
+    "driver, and SDL_VIDEODRIVER=dummy runs without a window (for scripts: --keys, --screenshot)"
+)
+
+
+class NoDisplayError(RuntimeError):
+    """No window can be shown: there is no display, or SDL found no driver that shows one."""
+
+
+def _requested_drivers(environ: Mapping[str, str]) -> list[str]:
+    return [d.strip().lower() for d in environ.get("SDL_VIDEODRIVER", "").split(",") if d.strip()]
+
+
+def display_problem(
+    environ: Mapping[str, str] | None = None, platform: str | None = None
+) -> str | None:
+    """Why no window can open, judged from the environment before pygame starts; None if it may.
+
+    On Linux and other X11/Wayland systems a window needs ``DISPLAY`` or ``WAYLAND_DISPLAY``,
+    unless ``SDL_VIDEODRIVER`` names a driver to use. Windows and macOS always have a display.
+    """
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    if platform.startswith(("win", "cygwin", "darwin", "emscripten")):
+        return None
+    if _requested_drivers(environ) or environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return f"no display: DISPLAY and WAYLAND_DISPLAY are not set, so no window can open; {_HOW}"
 
 
 class HumanWindow:
@@ -41,17 +82,39 @@ class HumanWindow:
         self._font: Any = None
         self._size: tuple[int, int] | None = None
         self._frame_shape: tuple[int, int] | None = None
+        self._driver: str | None = None
 
     @property
     def is_open(self) -> bool:
         """True between the first :meth:`show` and :meth:`close`."""
         return self._screen is not None
 
+    @property
+    def headless(self) -> bool:
+        """True once open on a driver that shows nothing (one asked for by ``SDL_VIDEODRIVER``)."""
+        return self._driver in HEADLESS_DRIVERS
+
     def _init_pygame(self) -> Any:
         if self._pygame is None:
+            problem = display_problem()
+            if problem is not None:
+                raise NoDisplayError(problem)
             import pygame
 
-            pygame.display.init()
+            try:
+                pygame.display.init()
+            except pygame.error as err:
+                raise NoDisplayError(
+                    f"no display: pygame cannot start one ({err}); {_HOW}"
+                ) from None
+            driver = pygame.display.get_driver()
+            if driver in HEADLESS_DRIVERS and driver not in _requested_drivers(os.environ):
+                pygame.display.quit()
+                raise NoDisplayError(
+                    f"no display: SDL found no video device and fell back to its {driver!r} "
+                    f"driver, which shows nothing; {_HOW}"
+                )
+            self._driver = driver
             self._pygame = pygame
             self._clock = pygame.time.Clock()
         return self._pygame
@@ -59,7 +122,12 @@ class HumanWindow:
     def _open(self, size: tuple[int, int]) -> None:
         pygame = self._init_pygame()
         if self._size != size:
-            self._screen = pygame.display.set_mode(size)
+            try:
+                self._screen = pygame.display.set_mode(size)
+            except pygame.error as err:
+                raise NoDisplayError(
+                    f"no display: pygame cannot open a window ({err}); {_HOW}"
+                ) from None
             self._size = size
             pygame.display.set_caption(self.title)
             if self.key_repeat is not None:
