@@ -1,13 +1,32 @@
-"""agents: the Agent protocol, search agents, and the comparison harness.
+"""agents: the Agent protocol, the agent registry, search agents, and the comparison harness.
 
-``import agents`` registers the built-in search agents (numpy and numba only; the transformer and
-RL agents register from their own subpackages, which import torch / stable-baselines3 only when
-imported). Build any agent by name with :func:`agents.base.make_agent`.
+``import agents`` imports no agent module: agents are registered as lazy
+``"package.module:factory"`` entry points (:mod:`agents.registry`), so torch and
+stable-baselines3 are imported only when a learned agent is built. Build any agent by name with
+:func:`make_agent` (``make_agent("mcts:simulations=200")``); register your own with
+``register_agent("mine", "my_package.agents:MyAgent")``.
 """
 
 from __future__ import annotations
 
-from agents import search  # noqa: F401  (registers bfs, astar, dfs, greedy, random_fork, random_walk, mcts)
-from agents.base import AGENTS, Agent, BaseAgent, Trajectory, make_agent, register_agent
+from agents.base import Agent, BaseAgent, Trajectory
+from agents.registry import (
+    AGENTS,
+    AgentImportError,
+    describe_parameters,
+    make_agent,
+    parse_agent_spec,
+    register_agent,
+)
 
-__all__ = ["AGENTS", "Agent", "BaseAgent", "Trajectory", "make_agent", "register_agent"]
+__all__ = [
+    "AGENTS",
+    "Agent",
+    "AgentImportError",
+    "BaseAgent",
+    "Trajectory",
+    "describe_parameters",
+    "make_agent",
+    "parse_agent_spec",
+    "register_agent",
+]

@@ -1,9 +1,13 @@
-"""The ``Agent`` protocol, ``Trajectory``, and the registry that names agents by string.
+"""The ``Agent`` protocol and ``Trajectory``; the registry's names re-exported from :mod:`agents.registry`.
 
 An agent turns a :class:`~maze_env.Task` into a :class:`Trajectory`: the cells it visited in order
 (starting at the origin), the actions between them, and what it cost. The harness judges every
 trajectory by the same rules (:mod:`agents.harness.metrics`), so an agent never grades itself: it
 may return an invalid path (through a wall, a jump), and that is counted, not raised.
+
+Agents that hold a torch model set the class attribute ``start_method = "spawn"``: the harness
+then starts its worker processes with the spawn method (a forked torch runtime can deadlock) and
+builds the agent once per worker.
 """
 
 from __future__ import annotations
@@ -14,6 +18,13 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Protocol, runtime_checkable
 
+from agents.registry import (  # the registry lives there; these names stay importable here
+    AGENTS,
+    AgentImportError,
+    make_agent,
+    parse_agent_spec,
+    register_agent,
+)
 from maze_env import Task
 from maze_env.types import Coord
 
@@ -112,50 +123,13 @@ class BaseAgent:
         return dataclasses.replace(traj, seconds=time.perf_counter() - t0)
 
 
-AGENTS: dict[str, Callable[..., Agent]] = {}
-"""Agent factories by name; ``make_agent("mcts:simulations=200")`` builds one."""
-
-
-def register_agent(name: str) -> Callable[[Callable[..., Agent]], Callable[..., Agent]]:
-    def wrap(factory: Callable[..., Agent]) -> Callable[..., Agent]:
-        AGENTS[name] = factory
-        return factory
-
-    return wrap
-
-
-def _parse_value(text: str) -> Any:
-    import json
-
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def parse_agent_spec(spec: str) -> tuple[str, dict[str, Any]]:
-    """Split ``"name:key=value,key=value"`` into the name and typed keyword arguments."""
-    name, _, rest = spec.partition(":")
-    kwargs: dict[str, Any] = {}
-    for item in filter(None, rest.split(",")):
-        key, eq, value = item.partition("=")
-        if not eq:
-            raise ValueError(
-                f"bad agent parameter {item!r} in {spec!r}; write name:key=value,key=value"
-            )
-        kwargs[key.strip()] = _parse_value(value.strip())
-    return name.strip(), kwargs
-
-
-def make_agent(spec: str, **overrides: Any) -> Agent:
-    """Build an agent from a spec string such as ``"astar"`` or ``"mcts:simulations=200"``."""
-    import agents  # noqa: F401  (registers the built-in agents)
-
-    name, kwargs = parse_agent_spec(spec)
-    if name not in AGENTS:
-        raise ValueError(f"unknown agent {name!r}; known: {', '.join(sorted(AGENTS))}")
-    kwargs.update(overrides)
-    try:
-        return AGENTS[name](**kwargs)
-    except TypeError as err:
-        raise ValueError(f"bad parameters for agent {name!r}: {err}") from None
+__all__ = [
+    "AGENTS",
+    "Agent",
+    "AgentImportError",
+    "BaseAgent",
+    "Trajectory",
+    "make_agent",
+    "parse_agent_spec",
+    "register_agent",
+]

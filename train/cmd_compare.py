@@ -9,14 +9,16 @@ from typing import Any
 
 DESCRIPTION = """\
 Run every agent on the same tasks of every suite, judge every path by the same rules, and write a
-run folder: predictions.jsonl (one row per agent x task), results.json (rates with 95% Wilson
+run folder: predictions.jsonl.gz (one row per agent x task; zcat shows it), results.json (rates with 95% Wilson
 intervals per agent x suite, each suite's difficulty = random_fork's success rate, which is always
 run), config.json (everything needed to rerun), report.md, report.html (self-contained) and
 figures/. Results do not depend on --workers. Rerunning the same command into the same --out
-resumes: finished rows are kept, the rest is run."""
+resumes: finished rows are kept, the rest is run. Progress: a bar on a terminal, a line every 10 s
+in a log file."""
 
 EPILOG = """\
-agents (--agents SPEC ...; parameters as name:key=value,key=value):
+agents (--agents SPEC ...; parameters as name:key=value,key=value, values as JSON; register
+your own with agents.register_agent("name", "package.module:factory")):
 {agents}
 
 suites and groups (--suites NAME ...; a group selects several suites):
@@ -44,27 +46,55 @@ def default_agents() -> list[str]:
     return list(DEFAULT_AGENTS)
 
 
+def agent_lines(width: int = 100) -> list[str]:
+    """One entry per registered agent: name, summary, and its parameters with their defaults
+    (from the factory's signature; importing a learned agent's module here is fine). An agent
+    whose module cannot be imported shows its entry point and why."""
+    import textwrap
+
+    from agents.registry import AGENTS, AgentImportError, describe_parameters
+
+    lines = []
+    for name in sorted(AGENTS):
+        try:
+            factory = AGENTS.load(name)
+        except AgentImportError as err:
+            why = str(err.__cause__ or err).splitlines()[0]
+            lines.append(f"  {name:<14} {AGENTS.entry_point(name)} (not importable: {why})")
+            continue
+        doc = (factory.__doc__ or "").strip().splitlines()
+        summary = doc[0].replace("``", "") if doc else ""
+        lines.append(f"  {name:<14} {summary}".rstrip())
+        params = "parameters: " + describe_parameters(name)
+        lines += textwrap.wrap(params, width, initial_indent=" " * 17, subsequent_indent=" " * 29)
+    return lines
+
+
 def _epilog() -> str:
     """The ``--help`` epilog, with the agents and suites registered right now."""
     import warnings
 
-    import agents.search  # noqa: F401  (registers the search agents)
-    from agents.base import AGENTS
     from agents.harness.suites import SuiteRegistry
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         registry = SuiteRegistry.builtin()
-    agent_lines = "\n".join(
-        f"  {name:<14} {(fn.__doc__ or '').strip().splitlines()[0] if fn.__doc__ else ''}"
-        for name, fn in sorted(AGENTS.items())
-    )
     suite_lines = [f"  {s.name:<24} {s.description}" for s in registry.suites.values()]
     suite_lines += [
         f"  group {g:<18} {', '.join(v) if len(v) < 6 else f'{len(v)} suites'}"
         for g, v in registry.groups.items()
     ]
-    return EPILOG.format(agents=agent_lines.replace("``", ""), suites="\n".join(suite_lines))
+    return EPILOG.format(agents="\n".join(agent_lines()), suites="\n".join(suite_lines))
+
+
+class _LazyEpilogParser(argparse.ArgumentParser):
+    """Builds its epilog only when help is printed: listing every agent's parameters imports
+    every agent's module (torch for the learned ones), which no other command should pay for."""
+
+    def format_help(self) -> str:
+        if self.epilog is None:
+            self.epilog = _epilog()
+        return super().format_help()
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -73,9 +103,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "compare",
         help="run agents on evaluation suites and write results and a report",
         description=DESCRIPTION,
-        epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.__class__ = _LazyEpilogParser  # subparsers.add_parser builds a plain ArgumentParser
     p.add_argument(
         "--agents",
         nargs="+",
@@ -92,7 +122,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--suites-file", metavar="FILE", help="YAML/JSON file of extra suites and groups"
     )
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/compare__SEED__TIME)")
-    p.add_argument("--n", type=int, help="tasks per suite (default: 1000, or 20 with --quick)")
+    p.add_argument(
+        "--n",
+        type=int,
+        help="tasks per suite (default: the suite's own: 1000; 200 or 100 for size_24..size_64; "
+        "20 with --quick)",
+    )
     p.add_argument(
         "--seed",
         type=int,

@@ -8,7 +8,7 @@ from typing import Any
 DESCRIPTION = """\
 Re-render report.md, report.html (self-contained: figures embedded) and figures/*.png of a run
 folder written by `mazebench compare`, from its results.json alone (nothing is rerun). With
---recompute, results.json is first rebuilt from predictions.jsonl and config.json (e.g. after the
+--recompute, results.json is first rebuilt from the predictions and config.json (e.g. after the
 metrics changed, or after appending rows by hand)."""
 
 
@@ -23,7 +23,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("dir", metavar="DIR", help="a run folder of `mazebench compare`")
     p.add_argument(
-        "--recompute", action="store_true", help="rebuild results.json from predictions.jsonl first"
+        "--recompute", action="store_true", help="rebuild results.json from the predictions first"
     )
     p.set_defaults(func=run)
     return p

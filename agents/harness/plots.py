@@ -8,6 +8,7 @@ the order they were given). Tables are ``(header, rows)`` of strings for Markdow
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,6 @@ import numpy as np
 
 from maze_env import Maze
 
-TRAINING_SIZE = 6
-"""Side of the default training distribution (dfs 6x6), marked on the generalization curve."""
 SIZE_FAMILIES = ("in_distribution", "sizes")
 GENERATOR_FAMILIES = ("in_distribution", "generators", "loops", "open")
 DPI = 110
@@ -37,6 +36,41 @@ def _colors(results: Mapping[str, Any]) -> dict[str, Any]:
     plt = _plt()
     cmap = plt.get_cmap("tab10")
     return {a["spec"]: cmap(i % 10) for i, a in enumerate(results["agents"])}
+
+
+LABEL_MAX = 16
+"""Agent names longer than this get a short label in tables and legends (see :func:`agent_labels`)."""
+
+
+def agent_labels(results: Mapping[str, Any]) -> dict[str, str]:
+    """Short, unique labels by spec: the agent's name if at most :data:`LABEL_MAX` characters,
+    else its base name (``mcts`` of ``mcts(simulations=10, ...)``) numbered where needed
+    (``mcts#1``, ``mcts#2``). The report's agents table maps labels to full names."""
+    names = {a["spec"]: a["name"] for a in results["agents"]}
+    short = {
+        s: (n if len(n) <= LABEL_MAX else n.split("(")[0][:LABEL_MAX]) for s, n in names.items()
+    }
+    clashes = Counter(short.values())
+    numbered: Counter[str] = Counter()
+    out: dict[str, str] = {}
+    for spec, label in short.items():
+        if clashes[label] > 1 and label != names[spec]:
+            numbered[label] += 1
+            label = f"{label}#{numbered[label]}"
+        out[spec] = label
+    return out
+
+
+def training_sizes(results: Mapping[str, Any]) -> dict[str, int]:
+    """``{spec: side}`` of the agents trained on a known training set (search agents: absent)."""
+    from agents.training_sets import TRAINING_SETS
+
+    out = {}
+    for a in results["agents"]:
+        config = TRAINING_SETS.get(a.get("training_set") or "")
+        if config is not None:
+            out[a["spec"]] = int(config.shape[0])
+    return out
 
 
 def _rate(
@@ -62,47 +96,68 @@ def size_suites(results: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def generalization_curve(results: Mapping[str, Any], path: Path) -> Path | None:
-    """Exact (left) and reached (right) vs maze side, one line per agent, 95% bands."""
+    """Exact and reached vs maze side, one small panel per agent (so agents that coincide, e.g.
+    several at 100%, stay visible), 95% bands; the suites' difficulty (the baseline's reached
+    rate) dotted in every panel; a learned agent's training size as a dashed line."""
     suites = size_suites(results)
     if not suites:
         return None
     plt = _plt()
-    colors = _colors(results)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    colors, labels, trained = _colors(results), agent_labels(results), training_sizes(results)
+    agents = results["agents"]
+    n_cols = min(4, len(agents))
+    n_rows = -(-len(agents) // n_cols)
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(3.1 * n_cols, 2.5 * n_rows + 0.8), sharex=True, sharey=True,
+        squeeze=False,
+    )  # fmt: skip
     sizes = [s["size"] for s in suites]
-    specs = [a["spec"] for a in results["agents"]]
-    panels = (("exact", "exact (a shortest path)"), ("reached", "reached the target"))
-    for ax, (key, label) in zip(axes, panels, strict=True):
-        for i, a in enumerate(results["agents"]):
+    diff = [s["difficulty"]["mean"] for s in suites]
+    for ax in axes.ravel()[len(agents) :]:
+        ax.axis("off")
+    for ax, a in zip(axes.ravel(), agents, strict=False):
+        color = colors[a["spec"]]
+        for key, style in (("exact", "-"), ("reached", "--")):
             vals = np.array(
                 [_rate(results, a["spec"], s["name"], key) for s in suites], dtype=float
             )
-            # small horizontal offsets and distinct markers keep agents that coincide visible
-            x = np.array(sizes, dtype=float) * (1 + 0.018 * (i - (len(specs) - 1) / 2))
-            style = {"color": colors[a["spec"]], "marker": MARKERS[i % len(MARKERS)], "ms": 5}
-            ax.plot(x, vals[:, 0], "-", label=a["name"], lw=1.6, alpha=0.9, **style)
-            ax.fill_between(x, vals[:, 1], vals[:, 2], color=colors[a["spec"]], alpha=0.12, lw=0)
-        if results["baseline"] not in specs:
-            diff = [s["difficulty"]["mean"] for s in suites]
-            ax.plot(
-                sizes, diff, ":", color="0.45", lw=1.2, label=f"difficulty ({results['baseline']})"
-            )
-        ax.axvline(TRAINING_SIZE, color="0.6", ls="--", lw=1)
-        ax.text(TRAINING_SIZE, 1.04, " training size", color="0.4", fontsize=8, va="bottom")
+            ax.plot(sizes, vals[:, 0], style, color=color, marker="o" if key == "exact" else None,
+                    ms=3.5, lw=1.6 if key == "exact" else 1.1, label=key)  # fmt: skip
+            ax.fill_between(sizes, vals[:, 1], vals[:, 2], color=color, alpha=0.15, lw=0)
+        ax.plot(
+            sizes,
+            diff,
+            ":",
+            color="0.45",
+            lw=1.1,
+            label=f"difficulty ({results['baseline']} reached)",
+        )
+        if a["spec"] in trained:
+            ax.axvline(trained[a["spec"]], color="0.55", ls="-.", lw=1, label="training size")
+        ax.set_title(labels[a["spec"]], fontsize=9, color=color)
         ax.set_xscale("log", base=2)
-        ax.set_xticks(sizes, [str(k) for k in sizes])
+        ax.set_xticks(sizes, [str(k) for k in sizes], fontsize=7)
         ax.minorticks_off()
-        ax.set_ylim(-0.03, 1.1)
-        ax.set_xlabel("maze side K (dfs, K x K cells)")
-        ax.set_title(label)
+        ax.set_ylim(-0.04, 1.06)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("fraction of tasks")
-    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
+    for ax in axes[-1]:
+        ax.set_xlabel("maze side K (dfs, K x K)", fontsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("fraction of tasks", fontsize=8)
+    handles, names = [], []
+    for ax in axes.ravel()[: len(agents)]:
+        for h, n in zip(*ax.get_legend_handles_labels(), strict=True):
+            if n not in names:
+                handles.append(h)
+                names.append(n)
+    fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False, fontsize=8)
     n = sorted({s["n"] for s in suites})
     fig.suptitle(
-        f"Generalization to maze size (n = {'/'.join(map(str, n))} per point, 95% Wilson bands)",
-        fontsize=11,
+        f"Generalization to maze size: exact (solid) and reached (dashed), one panel per agent "
+        f"(n = {'/'.join(map(str, n))} per point, 95% Wilson bands)",
+        fontsize=10,
     )
+    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
     return _save(fig, path)
 
 
@@ -112,7 +167,7 @@ def generator_bars(results: Mapping[str, Any], path: Path) -> Path | None:
     if not suites:
         return None
     plt = _plt()
-    colors = _colors(results)
+    colors, labels = _colors(results), agent_labels(results)
     agents = results["agents"]
     width = 0.8 / max(1, len(agents))
     fig, ax = plt.subplots(figsize=(max(7, 0.9 * len(suites) + 2), 4))
@@ -128,18 +183,10 @@ def generator_bars(results: Mapping[str, Any], path: Path) -> Path | None:
             width,
             yerr=err,
             color=colors[a["spec"]],
-            label=a["name"],
+            label=labels[a["spec"]],
             error_kw={"lw": 0.8, "ecolor": "0.3"},
         )
-    ax.set_xticks(
-        x,
-        [
-            s["name"].removeprefix("gen_").removeprefix("loops_").removeprefix("open_")
-            for s in suites
-        ],
-        rotation=30,
-        ha="right",
-    )
+    ax.set_xticks(x, [s["name"] for s in suites], rotation=30, ha="right")
     ax.set_ylabel("exact (a shortest path)")
     ax.set_ylim(0, 1.05)
     ax.grid(axis="y", alpha=0.3)
@@ -151,7 +198,7 @@ def generator_bars(results: Mapping[str, Any], path: Path) -> Path | None:
 def cost_accuracy(results: Mapping[str, Any], path: Path) -> Path | None:
     """Mean nodes expanded and wall time per task (log x) against the pooled exact rate."""
     plt = _plt()
-    colors = _colors(results)
+    colors, labels = _colors(results), agent_labels(results)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for a in results["agents"]:
         res = list(results["results"][a["spec"]].values())
@@ -161,7 +208,7 @@ def cost_accuracy(results: Mapping[str, Any], path: Path) -> Path | None:
         marker = MARKERS[len(axes[0].collections) % len(MARKERS)]
         for ax, x in zip(axes, (nodes, ms), strict=True):
             style = {"color": colors[a["spec"]], "marker": marker, "edgecolor": "white"}
-            ax.scatter([x], [k / max(n, 1)], s=70, label=a["name"], zorder=3, **style)
+            ax.scatter([x], [k / max(n, 1)], s=70, label=labels[a["spec"]], zorder=3, **style)
     labels = ("nodes expanded per task (mean over suites)", "milliseconds per task")
     for ax, label in zip(axes, labels, strict=True):
         ax.set_xscale("log")
@@ -198,20 +245,21 @@ def difficulty_bars(results: Mapping[str, Any], path: Path) -> Path | None:
 # -- gallery ----------------------------------------------------------------------------------
 def gallery(results: Mapping[str, Any], path: Path, cell_px: int = 14) -> Path | None:
     """Failed tasks drawn with the renderer, one row per agent: a shortest path (blue) and the
-    agent's path (orange); cells the agent entered more than once are shaded by visit count."""
+    agent's path (orange), the origin (sky-blue square) and target (green square); cells the
+    agent entered more than once are shaded purple by visit count. A legend says all of this."""
     items = results.get("gallery") or []
     if not items:
         return None
     import textwrap
 
-    from maze_env.render import PATH_COLORS, draw_frame
+    from maze_env.render import HEAT_HIGH, ORIGIN, PATH_COLORS, TARGET, draw_frame
 
     plt = _plt()
-    names = {a["spec"]: a["name"] for a in results["agents"]}
+    names = agent_labels(results)
     rows = list(dict.fromkeys(item["agent"] for item in items))
     n_cols = max(sum(1 for it in items if it["agent"] == a) for a in rows)
     fig, axes = plt.subplots(
-        len(rows), n_cols, figsize=(3.3 * n_cols, 3.6 * len(rows)), squeeze=False
+        len(rows), n_cols, figsize=(3.3 * n_cols, 4.0 * len(rows) + 0.6), squeeze=False
     )
     for ax in axes.ravel():
         ax.axis("off")
@@ -224,11 +272,25 @@ def gallery(results: Mapping[str, Any], path: Path, cell_px: int = 14) -> Path |
         why = "reached, not shortest" if item["reached"] else why
         name = textwrap.shorten(names.get(item["agent"], item["agent"]), 44, placeholder="...")
         ax.set_title(f"{name}\n{item['suite']} #{item['index']}: {why}", fontsize=8)
-    handles = [plt.Line2D([], [], color=np.array(c) / 255, lw=3) for c in PATH_COLORS[:2]]
-    labels = ["a shortest path", "agent's path"]
-    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=9)
+    rgb = lambda c: np.array(c) / 255  # noqa: E731
+    square = {"marker": "s", "ls": "none", "ms": 9}
+    handles = [
+        *[plt.Line2D([], [], color=rgb(c), lw=3) for c in PATH_COLORS[:2]],
+        plt.Line2D([], [], color=rgb(ORIGIN), **square),
+        plt.Line2D([], [], color=rgb(TARGET), **square),
+        plt.Line2D([], [], color=rgb(HEAT_HIGH), alpha=0.8, **square),
+    ]
+    labels = [
+        "a shortest path",
+        "agent's path",
+        "origin (start)",
+        "target",
+        "cells the agent entered more than once (darker = more often)",
+    ]
+    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=8.5)
     fig.suptitle("Failures: the agent's path vs a shortest path on the same maze", fontsize=11)
-    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
+    fig.tight_layout(rect=(0, 0.6 / fig.get_figheight(), 1, 1 - 0.35 / fig.get_figheight()))
+    fig.subplots_adjust(hspace=0.3)  # room for each panel's two-line title
     return _save(fig, path)
 
 
@@ -336,12 +398,22 @@ def _size_trend(results: Mapping[str, Any], agent: str) -> str:
 
 
 def rate_table(results: Mapping[str, Any], key: str) -> tuple[list[str], list[list[str]]]:
-    """Suites x agents: the rate ``key`` (``"exact"``, ``"reached"``) with its interval."""
-    header = ["suite", "difficulty", *[a["name"] for a in results["agents"]]]
+    """Suites x agents: the rate ``key`` (``"exact"``, ``"reached"``) with its interval.
+
+    Agents are headed by their short labels (:func:`agent_labels`). When the baseline is not
+    among the agents, its rate for the same ``key`` comes first as ``random_fork (baseline)``,
+    so every column of the table measures the same thing (the suite's difficulty, the
+    baseline's *reached* rate, is in the suites table).
+    """
+    labels = agent_labels(results)
+    specs = [a["spec"] for a in results["agents"]]
+    base = results["baseline"]
+    extra = [base] if base not in specs and base in results["results"] else []
+    header = ["suite", *[f"{base} (baseline)" for _ in extra], *[labels[a] for a in specs]]
     body = []
     for s in results["suites"]:
-        row = [s["name"], pct(s["difficulty"], False)]
-        row += [pct(results["results"][a["spec"]][s["name"]][key]) for a in results["agents"]]
+        row = [s["name"]]
+        row += [pct(results["results"][a][s["name"]][key]) for a in [*extra, *specs]]
         body.append(row)
     return header, body
 
@@ -349,6 +421,7 @@ def rate_table(results: Mapping[str, Any], key: str) -> tuple[list[str], list[li
 def cost_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     """One row per agent: pooled exact rate, mean cost per task, tasks with an invalid move."""
     header = ["agent", "exact (pooled)", "nodes expanded / task", "ms / task", "invalid tasks"]
+    labels = agent_labels(results)
     body = []
     for a in results["agents"]:
         res = results["results"][a["spec"]].values()
@@ -357,15 +430,37 @@ def cost_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
         ms = 1000 * np.mean([r["seconds"]["mean"] or 0.0 for r in res])
         invalid = sum(r["invalid"]["k"] for r in res)
         body.append(
-            [a["name"], f"{100 * k / max(n, 1):.1f}%", f"{nodes:.1f}", f"{ms:.3f}", str(invalid)]
+            [
+                labels[a["spec"]],
+                f"{100 * k / max(n, 1):.1f}%",
+                f"{nodes:.1f}",
+                f"{ms:.3f}",
+                str(invalid),
+            ]
         )
     return header, body
 
 
 def suites_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """One row per suite: name, family, description, n."""
-    rows = [[s["name"], s["family"], s["description"], str(s["n"])] for s in results["suites"]]
-    return ["suite", "family", "what", "n"], rows
+    """One row per suite: name, family, description, n, difficulty (the baseline's reached rate)."""
+    base = results["baseline"]
+    header = ["suite", "family", "what", "n", f"difficulty ({base} reached)"]
+    rows = [
+        [s["name"], s["family"], s["description"], str(s["n"]), pct(s["difficulty"])]
+        for s in results["suites"]
+    ]
+    return header, rows
+
+
+def agents_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """One row per agent: the label used in tables and figures, its full name, its spec, and
+    what it was trained on (``search`` for agents that learn nothing)."""
+    labels = agent_labels(results)
+    rows = [
+        [labels[a["spec"]], a["name"], a["spec"], a.get("training_set") or "search (no training)"]
+        for a in results["agents"]
+    ]
+    return ["label", "agent", "spec", "trained on"], rows
 
 
 # -- all figures ----------------------------------------------------------------------------

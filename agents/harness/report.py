@@ -1,8 +1,7 @@
 """The run folder's files, ``results.json`` from its predictions, and the report rendered from it.
 
-Run folder helpers: :func:`load_config`, :func:`iter_predictions` (streams ``predictions.jsonl``,
-skipping a torn last line), :func:`atomic_write_text`/:func:`atomic_write_json` (temporary file,
-then ``os.replace``). ``compute_results`` aggregates ``predictions.jsonl`` with :func:`agents.harness.metrics.aggregate`
+The run folder's files (config, predictions, atomic writes) are read and written by
+:mod:`agents.harness.run_folder`. ``compute_results`` aggregates the predictions with :func:`agents.harness.metrics.aggregate`
 (per agent x suite, 95% Wilson intervals) and adds each suite's difficulty (the baseline
 ``random_fork``'s success rate) and a gallery of failures (with their mazes, so the report needs
 nothing but ``results.json``). ``render_report(out_dir)`` writes ``report.md``, a self-contained
@@ -11,7 +10,8 @@ nothing but ``results.json``). ``render_report(out_dir)`` writes ``report.md``, 
 ``results.json``::
 
     {"format": 1, "seed": 0, "baseline": "random_fork",
-     "agents": [{"spec": "mcts:simulations=50", "name": "mcts(simulations=50)"}, ...],
+     "agents": [{"spec": "mcts:simulations=50", "name": "mcts(simulations=50)",
+                 "training_set": null | "default"}, ...],
      "suites": [{"name", "family", "description", "generator", "shape", "size", "n",
                  "metadata", "difficulty": {"mean", "k", "n", "low", "high"}}, ...],
      "results": {AGENT_SPEC: {SUITE: <metrics.aggregate(...)>}},   # agents + the baseline
@@ -24,91 +24,38 @@ from __future__ import annotations
 
 import base64
 import html
-import json
-import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from agents.base import Trajectory
 from agents.harness.metrics import aggregate, best_reference_path
-from agents.harness.plots import cost_table, rate_table, suites_table, summary_lines
+from agents.harness.plots import (
+    agents_table,
+    cost_table,
+    rate_table,
+    suites_table,
+    summary_lines,
+    training_sizes,
+)
+from agents.harness.run_folder import (  # noqa: F401  (re-exported: older imports keep working)
+    Key,
+    atomic_write_json,
+    atomic_write_text,
+    decode_row,
+    iter_predictions,
+    load_config,
+    read_predictions,
+)
 from maze_env.dataset import MazeDataset
 from maze_env.solve import bfs_distances
 
 GALLERY_PER_AGENT = 3
-Key = tuple[str, str, int]
+GALLERY_MAX_SIDE = 16
+"""Failures on mazes up to this side are shown first (larger ones only if an agent has no other)."""
 RESULTS_FORMAT = 1
-
-
-# -- run folder files -------------------------------------------------------------------------
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``path``, then ``os.replace`` it into place."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def atomic_write_json(path: str | Path, data: Any) -> Path:
-    return atomic_write_text(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
-
-
-def load_config(out_dir: str | Path) -> dict[str, Any]:
-    """``config.json`` of a run folder, or ``FileNotFoundError`` saying what the folder lacks."""
-    path = Path(out_dir) / "config.json"
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} not found: {out_dir} is not a run folder of `mazebench compare`"
-        )
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def iter_predictions(out_dir: str | Path, repair: bool = False) -> Iterator[dict[str, Any]]:
-    """Stream the rows of ``predictions.jsonl`` (the first of any duplicates); a torn last line
-    (an interrupted write) is skipped.
-
-    Args:
-        out_dir: the run folder (no file: no rows).
-        repair: first cut a torn last line off the file, so that appends start on a fresh line.
-    """
-    path = Path(out_dir) / "predictions.jsonl"
-    if not path.exists():
-        return
-    if repair:
-        _cut_torn_line(path)
-    seen: set[Key] = set()
-    with open(path, "rb") as f:
-        for line in f:
-            if not line.endswith(b"\n"):
-                break
-            if line.strip():
-                row = json.loads(line)
-                key = (row["agent"], row["suite"], int(row["index"]))
-                if key not in seen:
-                    seen.add(key)
-                    yield row
-
-
-def _cut_torn_line(path: Path, window: int = 1 << 24) -> None:
-    """Truncate ``path`` after its last newline (looked for in the last ``window`` bytes)."""
-    with open(path, "r+b") as f:
-        size = f.seek(0, os.SEEK_END)
-        start = f.seek(max(0, size - window))
-        end = start + f.read().rfind(b"\n") + 1
-        if end < size:
-            f.truncate(end)
-
-
-def read_predictions(out_dir: str | Path) -> list[dict[str, Any]]:
-    """Every row of ``predictions.jsonl`` in a list (see :func:`iter_predictions`)."""
-    return list(iter_predictions(out_dir))
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -118,7 +65,8 @@ def compute_results(
     datasets: Mapping[str, MazeDataset],
     run: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Aggregate ``rows`` (predictions, streamed) into the ``results.json`` dict (module docstring).
+    """Aggregate ``rows`` (predictions, streamed; in-memory or on-disk form, see
+    :func:`agents.harness.run_folder.iter_predictions`) into the ``results.json`` dict.
 
     Only the metrics of each row are kept, plus the trajectories of the first few failures per
     agent and suite (gallery candidates), so a run of any size aggregates in bounded memory.
@@ -174,7 +122,7 @@ def compute_results(
         "format": RESULTS_FORMAT,
         "seed": config["seed"],
         "baseline": baseline,
-        "agents": [{"spec": a, "name": config.get("agent_names", {}).get(a, a)} for a in specs],
+        "agents": [_agent_entry(config, a) for a in specs],
         "suites": suites,
         "results": {a: {s: agg[(a, s)] for s in n_of} for a in everyone},
         "gallery": pick_gallery(
@@ -185,6 +133,17 @@ def compute_results(
         ),
         "run": dict(run) if run else None,
     }
+
+
+def _agent_entry(config: Mapping[str, Any], spec: str) -> dict[str, Any]:
+    """``{"spec", "name", "training_set"}`` of one agent (``training_set`` None for search)."""
+    info = config.get("agent_info", {}).get(spec, {})
+    name = info.get("name") or config.get("agent_names", {}).get(spec, spec)
+    return {"spec": spec, "name": name, "training_set": info.get("training_set")}
+
+
+def _too_big(dataset: MazeDataset) -> bool:
+    return max(dataset.config.shape) > GALLERY_MAX_SIDE
 
 
 def pick_gallery(
@@ -201,12 +160,14 @@ def pick_gallery(
         failures: ``(agent, suite) -> {task index: prediction row}`` of failed tasks.
         datasets: each suite's tasks.
         exact: ``agent -> suite -> exact rate``; suites are visited from the lowest rate up (ties
-            in run order), taking the lowest failing index of each, round-robin: deterministic.
+            in run order), those with mazes up to :data:`GALLERY_MAX_SIDE` first (a 64x64 maze
+            is unreadable at gallery size), taking the lowest failing index of each,
+            round-robin: deterministic.
         per_agent: the most examples per agent.
     """
     out = []
     for agent in agents:
-        order = sorted(exact[agent], key=lambda s: exact[agent][s])
+        order = sorted(exact[agent], key=lambda s: (_too_big(datasets[s]), exact[agent][s]))
         queues = {s: sorted(failures.get((agent, s), {})) for s in order}
         picks: list[tuple[str, int]] = []
         while len(picks) < per_agent and any(queues.values()):
@@ -223,7 +184,7 @@ def _gallery_item(
     agent: str, suite: str, index: int, row: Mapping[str, Any], dataset: MazeDataset
 ) -> dict[str, Any]:
     task = dataset[index]
-    cells = Trajectory.from_json(row["trajectory"]).cells
+    cells = Trajectory.from_json(decode_row(row)["trajectory"]).cells
     optimal = best_reference_path(
         task.maze,
         cells,
@@ -251,7 +212,8 @@ SECTIONS = (
     (
         "generalization",
         "Generalization: exact vs maze size",
-        "Exact rate (the path is a shortest path) against maze side; the training distribution is 6x6 (dashed line).",
+        "Exact (solid: the path is a shortest path) and reached (dashed) against maze side, one "
+        "panel per agent, 95% bands; dotted: the suites' difficulty (random_fork's reached rate).",
     ),
     (
         "generators",
@@ -271,9 +233,19 @@ SECTIONS = (
     (
         "gallery",
         "Failures",
-        "Failed tasks: the agent's path against a shortest path on the same maze.",
+        "Failed tasks: the agent's path (orange) against a shortest path (blue) on the same maze. "
+        "The sky-blue square is the origin, the green square the target; cells shaded purple are "
+        "cells the agent entered more than once (darker: more often).",
     ),
 )
+TRAINED_NOTE = " Dash-dotted: the maze side a learned agent was trained at."
+
+
+def _caption(results: Mapping[str, Any], key: str, caption: str) -> str:
+    """A figure's caption; the generalization one mentions training only if an agent was trained."""
+    if key == "generalization" and training_sizes(results):
+        return caption + TRAINED_NOTE
+    return caption
 
 
 def _md_table(header: list[str], body: list[list[str]]) -> str:
@@ -293,14 +265,16 @@ def _html_cell(text: str) -> str:
     hue = 1.2 * float(m.group(1))
     return (
         f'<td class=num style="background:hsl({hue:.0f},60%,87%)">'
-        f"<b>{m.group(1)}</b> <small>[{m.group(2)}]</small></td>"
+        f"<b>{m.group(1)}%</b><br><small>[{m.group(2)}]</small></td>"
     )
 
 
 def _html_table(header: list[str], body: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     rows = "".join("<tr>" + "".join(_html_cell(c) for c in r) + "</tr>" for r in body)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return (
+        f"<div class=wide><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+    )
 
 
 def render_report(out_dir: str | Path) -> dict[str, Path]:
@@ -322,6 +296,7 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     results = json.loads(path.read_text(encoding="utf-8"))
     figures = make_figures(results, out_dir / "figures")
     tables = [
+        ("Agents", agents_table(results)),
         ("Exact (path is a shortest path)", rate_table(results, "exact")),
         ("Reached the target", rate_table(results, "reached")),
         ("Cost", cost_table(results)),
@@ -362,7 +337,7 @@ def _markdown(
             parts += [
                 f"## {title}",
                 "",
-                caption,
+                _caption(results, key, caption),
                 "",
                 f"![{title}](figures/{figures[key].name})",
                 "",
@@ -373,9 +348,9 @@ def _markdown(
 _CSS = """body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1400px;margin:2em auto;
 padding:0 1em;color:#222;background:#fff}h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}
 table{border-collapse:collapse;font-size:.8em;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;
-text-align:left;white-space:nowrap}.num{text-align:right}th{background:#f0f3f7;
+text-align:left;vertical-align:top}.num{text-align:right;white-space:nowrap}th{background:#f0f3f7;
 white-space:normal;vertical-align:bottom}td small{color:#555}img{max-width:100%;border:1px solid #eee}
-.cap{color:#555}li{margin:.25em 0}"""
+.cap{color:#555}li{margin:.25em 0}.wide{overflow-x:auto}"""
 
 
 def _html_body(
@@ -400,6 +375,7 @@ def _html_body(
         key, title, caption = item
         data = base64.b64encode(figures[key].read_bytes()).decode("ascii")
         img = f'<img alt="{title}" src="data:image/png;base64,{data}">'
+        caption = html.escape(_caption(results, key, caption))
         parts += [f"<h2>{title}</h2>", f"<p class=cap>{caption}</p>", img]
     return (
         f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{html.escape(_title(results))}</title>"

@@ -4,35 +4,50 @@
 
 - ``config.json``: everything needed to rerun (agent specs, full suite definitions, n per suite,
   seed, shard, package versions); rewritten atomically.
-- ``predictions.jsonl``: one row per (agent, suite, task index), appended and flushed as work
-  finishes: ``{"agent", "suite", "index", "origin", "target", "trajectory", "metrics"}`` where
-  ``trajectory`` is :meth:`agents.base.Trajectory.to_json` and ``metrics`` the metrics module's
-  per-task record. A rerun into the same folder skips rows already there (resume).
+- ``predictions.jsonl.gz``: one row per (agent, suite, task index), a gzip member appended and
+  flushed per finished chunk: ``{"agent", "suite", "index", "origin", "target", "trajectory",
+  "metrics"}`` where ``trajectory`` is :meth:`agents.base.Trajectory.to_json` and ``metrics`` the
+  metrics module's per-task record (stored compactly: :mod:`agents.harness.run_folder`). A rerun
+  into the same folder skips rows already there (resume).
 - ``results.json``, ``report.md``, ``report.html``, ``figures/`` (see :mod:`agents.harness.report`);
   a shard writes none of these: ``merge`` joins the shards and writes them.
 
-Reproducibility: tasks depend only on the suites, ``n`` and ``seed``; agents are rebuilt in every
-worker from their spec string (with ``seed=`` the run seed when the agent takes one and the spec
-does not set it) and draw a private stream per task, so rows do not depend on ``workers``, on
-chunking or on sharding. Work is split in chunks of one (agent, suite) and consecutive task
-indices; shard ``i`` of ``k`` owns the tasks whose index is ``i`` modulo ``k``.
+Reproducibility: tasks depend only on the suites, ``n`` and ``seed``; every agent is built from
+its spec string (with ``seed=`` the run seed when the agent takes one and the spec does not set
+it), once in the main process (to check it and name it) and once per worker process, never per
+chunk, and draws a private stream per task, so rows do not depend on ``workers``, on chunking or
+on sharding. Work is split in chunks of one (agent, suite) and consecutive task indices; shard
+``i`` of ``k`` owns the tasks whose index is ``i`` modulo ``k``.
+
+Torch agents: workers start with the spawn method when an agent's class sets
+``start_method = "spawn"``; each worker limits torch to ``cores // workers`` threads, so N workers
+never oversubscribe the cores. :func:`solve_chunk` (one chunk in, its rows out) is the unit any
+other execution backend can call.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
+import multiprocessing
 import os
+import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.base import AGENTS, make_agent, parse_agent_spec
 from agents.harness.metrics import compute_metrics
-from agents.harness.report import Key, atomic_write_json, iter_predictions, load_config
+from agents.harness.run_folder import (
+    Key,
+    PredictionWriter,
+    atomic_write_json,
+    done_keys,
+    iter_predictions,
+    load_config,
+    write_predictions,
+)
 from agents.harness.suites import (
     DEFAULT_N,
     Suite,
@@ -41,6 +56,7 @@ from agents.harness.suites import (
     resolve_suites,
     suite_from_dict,
 )
+from agents.registry import AGENTS, factory_parameters, make_agent, parse_agent_spec
 
 BASELINE = "random_fork"
 """The agent whose success rate is every suite's difficulty; always run beside the others."""
@@ -72,35 +88,55 @@ class Chunk:
 
 
 # -- agents -------------------------------------------------------------------------------------
-def check_agents(specs: Sequence[str]) -> dict[str, str]:
-    """Validate agent specs by building each once: ``{spec: agent name}``; errors list the known agents."""
-    import agents.search  # noqa: F401  (registers the built-in agents)
+def build_agent(spec: str, seed: int) -> Any:
+    """The agent for ``spec``, seeded with the run seed unless the spec sets ``seed`` itself.
 
-    out: dict[str, str] = {}
+    Raises:
+        ValueError: unknown agent or bad parameters (naming the agent's parameters).
+        agents.registry.AgentImportError: the agent's module cannot be imported.
+    """
+    name, kwargs = parse_agent_spec(spec)
+    takes_seed = any(p.name == "seed" for p in factory_parameters(AGENTS.load(name)))
+    return make_agent(spec, seed=seed) if takes_seed and "seed" not in kwargs else make_agent(spec)
+
+
+def build_agents(specs: Sequence[str], seed: int = 0) -> dict[str, Any]:
+    """Check and build each spec once: ``{spec: agent}`` (errors name what is allowed)."""
+    out: dict[str, Any] = {}
     for spec in specs:
         spec = spec.strip()
-        name, _ = parse_agent_spec(spec)
-        if name not in AGENTS:
-            raise ValueError(f"unknown agent {name!r}; known: {', '.join(sorted(AGENTS))}")
-        out.setdefault(spec, str(getattr(make_agent(spec), "name", spec)))
+        if spec not in out:
+            out[spec] = build_agent(spec, seed)
     if not out:
         raise ValueError(f"no agents given; known: {', '.join(sorted(AGENTS))}")
     return out
 
 
-def build_agent(spec: str, seed: int) -> Any:
-    """The agent for ``spec``, seeded with the run seed unless the spec sets ``seed`` itself."""
-    import agents.search  # noqa: F401
+def check_agents(specs: Sequence[str], seed: int = 0) -> dict[str, str]:
+    """Validate agent specs by building each once: ``{spec: agent name}``."""
+    return {spec: agent_name(spec, a) for spec, a in build_agents(specs, seed).items()}
 
-    name, kwargs = parse_agent_spec(spec)
-    factory = AGENTS.get(name)
-    takes_seed = False
-    if factory is not None:
-        try:
-            takes_seed = "seed" in inspect.signature(factory).parameters
-        except (TypeError, ValueError):
-            takes_seed = False
-    return make_agent(spec, seed=seed) if takes_seed and "seed" not in kwargs else make_agent(spec)
+
+def agent_name(spec: str, agent: Any) -> str:
+    return str(getattr(agent, "name", spec))
+
+
+def agent_info(spec: str, agent: Any) -> dict[str, Any]:
+    """What the report needs to know about an agent: its name and, for a learned one, the
+    training set it was trained on (the agent's ``training_set`` attribute, else the
+    ``meta.json`` of the checkpoint folder given as ``ckpt=`` or ``prior=``), ``None`` for search."""
+    training_set = getattr(agent, "training_set", None)
+    if training_set is None:
+        _, kwargs = parse_agent_spec(spec)
+        for key in ("ckpt", "prior"):
+            meta = Path(str(kwargs.get(key, ""))) / "meta.json"
+            if kwargs.get(key) and meta.is_file():
+                try:
+                    training_set = json.loads(meta.read_text(encoding="utf-8")).get("training_set")
+                except (OSError, ValueError):
+                    training_set = None
+                break
+    return {"name": agent_name(spec, agent), "training_set": training_set}
 
 
 # -- suites -------------------------------------------------------------------------------------
@@ -150,23 +186,21 @@ def plan_chunks(
     return chunks
 
 
-# -- workers ------------------------------------------------------------------------------------
-_WORKER: dict[str, Any] = {}
+# -- one chunk ---------------------------------------------------------------------------------
+def solve_chunk(agent: Any, chunk: Chunk, suite_data: SuiteData) -> list[dict[str, Any]]:
+    """Solve and judge one chunk: its prediction rows (see the module docstring), in index order.
 
+    A pure function of its arguments (given a deterministic agent): the unit of work that any
+    execution backend (processes here, or another) runs.
 
-def _init_worker(data: dict[str, SuiteData], seed: int) -> None:
-    _WORKER.clear()
-    _WORKER.update(data=data, seed=seed, agents={})
-
-
-def _run_chunk(chunk: Chunk) -> list[dict[str, Any]]:
-    """Solve and judge one chunk (in a worker, or inline when ``workers == 1``)."""
-    agents = _WORKER["agents"]
-    if chunk.agent not in agents:
-        agents[chunk.agent] = build_agent(chunk.agent, _WORKER["seed"])
-    sd: SuiteData = _WORKER["data"][chunk.suite]
+    Args:
+        agent: the built agent for ``chunk.agent``.
+        chunk: which tasks.
+        suite_data: the suite ``chunk.suite`` with its tasks.
+    """
+    sd = suite_data
     tasks = [sd.dataset[i] for i in chunk.indices]
-    trajectories = agents[chunk.agent].solve_batch(tasks)
+    trajectories = agent.solve_batch(tasks)
     region = sd.suite.metadata.get("training_target_region")
     rows = []
     for i, task, traj in zip(chunk.indices, tasks, trajectories, strict=True):
@@ -185,16 +219,100 @@ def _run_chunk(chunk: Chunk) -> list[dict[str, Any]]:
     return rows
 
 
+# -- workers ------------------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def threads_per_worker(workers: int) -> int:
+    """Torch threads for each of ``workers`` processes: ``max(1, cores // workers)``."""
+    return max(1, cores() // max(1, workers))
+
+
+def _limit_torch_threads(threads: int | None) -> None:
+    """``torch.set_num_threads(threads)`` if torch is loaded in this process (never imports it)."""
+    if threads is not None and "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
+def _init_worker(
+    data: dict[str, SuiteData],
+    seed: int,
+    threads: int | None = None,
+    entry_points: Mapping[str, str] | None = None,
+    agents: Mapping[str, Any] | None = None,
+) -> None:
+    """Set up a worker (or the main process, ``agents`` prebuilt, when ``workers == 1``)."""
+    if threads is not None:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # read by torch when first imported
+            os.environ[var] = str(threads)
+    for name, entry_point in (entry_points or {}).items():  # user agents, under spawn
+        if name not in AGENTS:
+            AGENTS.register(name, entry_point)
+    _WORKER.clear()
+    _WORKER.update(data=data, seed=seed, threads=threads, agents=dict(agents or {}))
+    _limit_torch_threads(threads)
+
+
+def worker_agent(spec: str) -> Any:
+    """This process's agent for ``spec``, built on first use only (once per worker)."""
+    agents = _WORKER["agents"]
+    if spec not in agents:
+        agents[spec] = build_agent(spec, _WORKER["seed"])
+        _limit_torch_threads(_WORKER["threads"])
+    return agents[spec]
+
+
+def _run_chunk(chunk: Chunk) -> list[dict[str, Any]]:
+    """Solve and judge one chunk with this process's agent (in a worker, or inline)."""
+    return solve_chunk(worker_agent(chunk.agent), chunk, _WORKER["data"][chunk.suite])
+
+
+def start_method(agents: Mapping[str, Any]) -> str | None:
+    """``"spawn"`` if any agent asks for it (class attribute ``start_method``), else ``None``
+    (the platform's default)."""
+    wanted = {getattr(a, "start_method", None) for a in agents.values()}
+    return "spawn" if "spawn" in wanted else None
+
+
 def _execute(
-    chunks: list[Chunk], data: dict[str, SuiteData], seed: int, workers: int
+    chunks: list[Chunk],
+    data: dict[str, SuiteData],
+    seed: int,
+    workers: int,
+    agents: Mapping[str, Any] | None = None,
 ) -> Iterator[list[dict]]:
-    """Yield each chunk's rows as it finishes."""
+    """Yield each chunk's rows as it finishes.
+
+    Args:
+        chunks: the work.
+        data: every suite's tasks.
+        seed: the run seed.
+        workers: processes (1: inline, with ``agents`` if given).
+        agents: prebuilt agents by spec (inline reuse; their ``start_method`` picks the pool's).
+    """
+    agents = dict(agents or {})
     if workers <= 1 or len(chunks) <= 1:
-        _init_worker(data, seed)
+        _init_worker(data, seed, agents=agents)
         for chunk in chunks:
             yield _run_chunk(chunk)
         return
-    pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(data, seed))
+    method = start_method(agents)
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context(method) if method else None,
+        initializer=_init_worker,
+        initargs=(data, seed, threads_per_worker(workers), AGENTS.entry_points()),
+    )
     pending, running = list(reversed(chunks)), set()
     try:
         while pending or running:
@@ -223,18 +341,23 @@ def versions() -> dict[str, str]:
 
 
 def make_config(
-    agents: dict[str, str],
+    agents: Mapping[str, Mapping[str, Any]],
     suites: list[Suite],
     ns: dict[str, int],
     seed: int,
     shard: tuple[int, int] | None,
     quick: bool,
 ) -> dict[str, Any]:
-    """The ``config.json`` dict: what determines the rows, and the versions that produced them."""
+    """The ``config.json`` dict: what determines the rows, and the versions that produced them.
+
+    Args:
+        agents: ``{spec: agent_info(...)}`` for the requested agents.
+    """
     return {
         "format": 1,
         "agents": list(agents),
-        "agent_names": agents,
+        "agent_names": {spec: info["name"] for spec, info in agents.items()},
+        "agent_info": {spec: dict(info) for spec, info in agents.items()},
         "baseline": BASELINE,
         "suites": [s.to_dict() for s in suites],
         "n": ns,
@@ -286,7 +409,7 @@ def run_comparison(
         workers: processes; results do not depend on it.
         shard: ``(i, k)`` or ``"i/k"``: run only the tasks whose index is ``i`` mod ``k``.
         quick: small default ``n``.
-        progress: show a tqdm progress bar.
+        progress: show progress (a tqdm bar on a terminal, log lines otherwise).
         suites_file: YAML/JSON file of user suites (names from it can be used in ``suites``).
         cache_dir: dataset cache (``None``: generate in memory).
         chunk_size: tasks per unit of work (does not change results).
@@ -296,22 +419,24 @@ def run_comparison(
         ``out_dir`` as a Path.
     """
     out_dir = Path(out_dir)
-    specs = check_agents(agents)
     resolved = resolve_suites(list(suites), suites_file)
     shard = parse_shard(shard)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    built = build_agents(agents, seed)
+    if BASELINE not in built:
+        built[BASELINE] = build_agent(BASELINE, seed)
+    requested = list(dict.fromkeys(spec.strip() for spec in agents))
+    info = {spec: agent_info(spec, built[spec]) for spec in requested}
     ns = {s.name: suite_n(s, n, quick) for s in resolved}
-    config = make_config(specs, resolved, ns, seed, shard, quick)
+    config = make_config(info, resolved, ns, seed, shard, quick)
     out_dir.mkdir(parents=True, exist_ok=True)
     if (out_dir / "config.json").exists():
         _check_resumable(load_config(out_dir), config, out_dir)
     atomic_write_json(out_dir / "config.json", config)
     data = build_suites(resolved, ns, seed, cache_dir)
-    everyone = list(specs) if BASELINE in specs else [*specs, BASELINE]
-    done = {(r["agent"], r["suite"], r["index"]) for r in iter_predictions(out_dir, repair=True)}
-    chunks = plan_chunks(everyone, resolved, ns, shard, done, chunk_size)
-    seconds = _run_chunks(chunks, data, seed, workers, out_dir / "predictions.jsonl", progress)
+    chunks = plan_chunks(list(built), resolved, ns, shard, done_keys(out_dir), chunk_size)
+    seconds = _run_chunks(chunks, data, seed, workers, out_dir, progress, built)
     if shard is None:
         run = {
             "workers": workers,
@@ -327,26 +452,29 @@ def _run_chunks(
     data: dict[str, SuiteData],
     seed: int,
     workers: int,
-    path: Path,
-    progress: bool,
+    out_dir: Path,
+    show_progress: bool,
+    agents: Mapping[str, Any] | None = None,
 ) -> float:
-    """Run ``chunks``, appending their rows to ``path`` as they finish; returns the wall seconds."""
+    """Run ``chunks``, appending their rows to the folder's predictions as they finish; returns
+    the wall seconds. Progress: a tqdm bar on a terminal, a log line every 10 s otherwise."""
     bar = None
-    if progress and chunks:
-        from tqdm.auto import tqdm
+    if show_progress and chunks:
+        from agents.harness.progress import progress
 
-        bar = tqdm(total=sum(len(c.indices) for c in chunks), desc="compare", unit="task")
+        bar = progress(sum(len(c.indices) for c in chunks), "compare", "task")
     t0 = time.perf_counter()
-    with open(path, "a", encoding="utf-8") as f:
-        for rows in _execute(chunks, data, seed, workers):
-            f.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
-            f.flush()
-            if bar is not None:
-                bar.set_postfix_str(f"{rows[0]['agent']} on {rows[0]['suite']}", refresh=False)
-                bar.update(len(rows))
-    if bar is not None:
-        bar.close()
-    _WORKER.clear()
+    try:
+        with PredictionWriter(out_dir) as writer:
+            for rows in _execute(chunks, data, seed, workers, agents):
+                writer.write(rows)
+                if bar is not None:
+                    bar.set_postfix_str(f"{rows[0]['agent']} on {rows[0]['suite']}", refresh=False)
+                    bar.update(len(rows))
+    finally:
+        if bar is not None:
+            bar.close()
+        _WORKER.clear()
     return time.perf_counter() - t0
 
 
@@ -356,13 +484,14 @@ def finalize(
     report: bool = True,
     run: dict[str, Any] | None = None,
 ) -> Path:
-    """Aggregate ``predictions.jsonl`` into ``results.json`` and render the report.
+    """Aggregate the folder's predictions into ``results.json`` and render the report.
 
     Args:
         out_dir: a complete run folder.
         data: the suites' tasks, if already built (else rebuilt from ``config.json``).
         report: render ``report.md``/``report.html``/``figures`` too.
-        run: facts about this invocation (workers, seconds) recorded under ``"run"``.
+        run: facts about this invocation (workers, seconds) recorded under ``"run"``; ``None``
+            keeps those of the folder's previous ``results.json`` (``report --recompute``).
     """
     out_dir = Path(out_dir)
     config = load_config(out_dir)
@@ -372,7 +501,11 @@ def finalize(
     from agents.harness.report import compute_results
 
     datasets = {k: v.dataset for k, v in data.items()}
-    results = compute_results(config, iter_predictions(out_dir), datasets, run=run)
+    previous = out_dir / "results.json"
+    if run is None and previous.exists():  # a re-aggregation keeps the facts of the last run
+        run = json.loads(previous.read_text(encoding="utf-8")).get("run")
+    rows = iter_predictions(out_dir, decode=False)  # metrics only; trajectories on demand
+    results = compute_results(config, rows, datasets, run=run)
     atomic_write_json(out_dir / "results.json", results)
     if report:
         from agents.harness.report import render_report
@@ -397,14 +530,16 @@ def merge(dirs: Sequence[str | Path], out: str | Path, report: bool = True) -> P
     out.mkdir(parents=True, exist_ok=True)
     config = {**configs[0], "shard": None, "merged_from": [str(d) for d in dirs]}
     atomic_write_json(out / "config.json", config)
-    tmp, seen = out / f".predictions.jsonl.{os.getpid()}.tmp", set()
-    with open(tmp, "w", encoding="utf-8") as f:
+
+    def rows() -> Iterator[dict[str, Any]]:
+        seen: set[Key] = set()
         for d in dirs:
-            for r in iter_predictions(Path(d)):
+            for r in iter_predictions(Path(d), decode=False):
                 key = (r["agent"], r["suite"], r["index"])
                 if key not in seen:
                     seen.add(key)
-                    f.write(json.dumps(r, separators=(",", ":")) + "\n")
-    os.replace(tmp, out / "predictions.jsonl")
+                    yield r
+
+    write_predictions(out, rows())
     finalize(out, report=report)
     return out

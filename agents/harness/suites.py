@@ -8,7 +8,7 @@ dataset seed is derived from ``(seed, suite name)`` unless the suite fixes one.
 
 Built-in suites live in ``agents/harness/suites/builtin.yaml`` (the user schema below), by family:
 ``in_distribution`` (dfs 6x6, the default training distribution); ``sizes`` (``size_K``: dfs KxK
-for K in 4, 5, 7, 8, 10, 12, 16); ``generators`` (``gen_NAME``: wilson, kruskal, prim,
+for K in 4, 5, 7, 8, 10, 12, 16, 24, 32, 48, 64; the four large ones default to 200 or 100 tasks); ``generators`` (``gen_NAME``: wilson, kruskal, prim,
 recursive_division, ``gen_hallway`` = dfs without forks, at 6x6); ``loops`` (dfs_percolation,
 percolation: several shortest paths, "exact" is any of them); ``open`` (open_field,
 open_field_obstacle); ``target_shift`` (``target_held_out``: targets outside the corner block the
@@ -50,8 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from maze_env import GENERATORS
 from agents.training_sets import TRAINING_SETS
+from maze_env import GENERATORS
 from maze_env.dataset import DatasetConfig, MazeDataset
 
 DEFAULT_N = 1000

@@ -1,6 +1,7 @@
 """Search agents: ``bfs``, ``astar``, ``dfs``, ``greedy``, ``random_fork``, ``random_walk``, ``mcts``.
 
-Importing this package registers them in :data:`agents.base.AGENTS`. The search algorithms are
+They are registered by entry point in :mod:`agents.registry` (importing this package is not
+needed to build them: ``make_agent("astar")`` imports its module). The search algorithms are
 pure functions (:mod:`agents.search.graph`, :func:`agents.search.mcts.mcts_search`) that take what
 is maze- or model-specific as arguments (``neighbors_fn``, ``heuristic_fn``, ``prior_fn``,
 ``value_fn``); the agent classes wrap them for :class:`~maze_env.Task` and time them.
@@ -8,41 +9,41 @@ is maze- or model-specific as arguments (``neighbors_fn``, ``heuristic_fn``, ``p
 
 from __future__ import annotations
 
-from agents.search.astar import AStarAgent
-from agents.search.bfs import BFSAgent
-from agents.search.graph import (
-    SearchResult,
-    a_star,
-    depth_first_search,
-    greedy_best_first,
-    manhattan,
-    maze_neighbors_fn,
-)
-from agents.search.mcts import MCTSAgent, SearchOutput, mcts_search
-from agents.search.random_agents import (
-    RandomForkAgent,
-    RandomWalkAgent,
-    random_fork_success_probability,
-    random_fork_walk,
-)
-from agents.search.simple import DFSAgent, GreedyAgent
+import importlib
+from typing import Any
 
-__all__ = [
-    "AStarAgent",
-    "BFSAgent",
-    "DFSAgent",
-    "GreedyAgent",
-    "MCTSAgent",
-    "RandomForkAgent",
-    "RandomWalkAgent",
-    "SearchOutput",
-    "SearchResult",
-    "a_star",
-    "depth_first_search",
-    "greedy_best_first",
-    "manhattan",
-    "maze_neighbors_fn",
-    "mcts_search",
-    "random_fork_success_probability",
-    "random_fork_walk",
-]
+_HOMES = {
+    "AStarAgent": "astar",
+    "BFSAgent": "bfs",
+    "SearchResult": "graph",
+    "a_star": "graph",
+    "depth_first_search": "graph",
+    "greedy_best_first": "graph",
+    "manhattan": "graph",
+    "maze_neighbors_fn": "graph",
+    "MCTSAgent": "mcts",
+    "SearchOutput": "mcts",
+    "mcts_search": "mcts",
+    "RandomForkAgent": "random_agents",
+    "RandomWalkAgent": "random_agents",
+    "random_fork_success_probability": "random_agents",
+    "random_fork_walk": "random_agents",
+    "DFSAgent": "simple",
+    "GreedyAgent": "simple",
+}
+"""Public name -> the submodule defining it. Imported on first access (PEP 562), so importing
+one search module (e.g. ``agents.search.graph`` for the metrics) does not compile them all."""
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'agents.search' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"agents.search.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))

@@ -41,6 +41,8 @@ def test_compare_writes_a_run_folder_and_report_rerenders(
     assert main(["report", str(out)]) == 0
     assert (out / "report.html").exists()
     assert main(["report", "--recompute", str(out)]) == 0
+    again = json.loads((out / "results.json").read_text())
+    assert again["run"] == results["run"] and again["run"]["tasks_run"] == 18  # 3 agents x 6
 
 
 def test_shards_and_merge(tmp_path: Path) -> None:
@@ -103,9 +105,21 @@ def test_report_on_a_non_run_folder(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "results.json not found" in capsys.readouterr().err
 
 
-def test_help_lists_agents_and_suites(capsys: pytest.CaptureFixture) -> None:
-    with pytest.raises(SystemExit):
-        main(["compare", "--help"])
+def test_help_lists_agents_suites_and_every_agents_parameters(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inspect
+
+    from agents.registry import AGENTS
+    from agents.search.mcts import MCTSAgent
+
+    saved = (dict(AGENTS._entry_points), dict(AGENTS._loaded))
+    AGENTS.register("broken_probe", "agents.no_such_module:Agent")
+    try:
+        with pytest.raises(SystemExit):
+            main(["compare", "--help"])
+    finally:
+        AGENTS._entry_points, AGENTS._loaded = saved
     text = capsys.readouterr().out
     assert (
         "random_fork" in text
@@ -113,3 +127,24 @@ def test_help_lists_agents_and_suites(capsys: pytest.CaptureFixture) -> None:
         and "--shard" in text
         and "--merge" in text
     )
+    flat = " ".join(text.split())
+    for p in inspect.signature(MCTSAgent).parameters.values():  # read from the class, not a list
+        assert f"{p.name}=" in flat, p.name
+    assert "random_walk" in flat and "seed=0, max_steps=null" in flat
+    assert "broken_probe agents.no_such_module:Agent (not importable: No module named" in flat
+
+
+def test_the_help_epilog_is_built_only_when_help_is_shown() -> None:
+    import argparse
+
+    from train import cmd_compare
+
+    parser = cmd_compare.add_parser(argparse.ArgumentParser().add_subparsers())
+    assert parser.epilog is None, "other commands must not import every agent's module"
+    assert "parameters: seed=0" in parser.format_help() and parser.epilog
+
+
+def test_compare_folder_has_compact_predictions(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert _compare(out) == 0
+    assert (out / "predictions.jsonl.gz").is_file() and not (out / "predictions.jsonl").exists()

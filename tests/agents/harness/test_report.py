@@ -116,3 +116,81 @@ def test_html_renders_in_chromium(run_dir: Path, tmp_path: Path) -> None:
     )
     # the figures are drawn: a row of the page with many colours lies below the tables
     assert not_white[1600:].mean() > 0.01
+
+
+def test_long_names_get_short_unique_labels_and_an_agents_table(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    from agents.harness.plots import agent_labels, agents_table, rate_table
+
+    results = json.loads((run_dir / "results.json").read_text())
+    long_a = {
+        "spec": "mcts:simulations=10,max_steps=300",
+        "name": "mcts(simulations=10, max_steps=300)",
+    }
+    long_b = {"spec": "mcts:simulations=30", "name": "mcts(simulations=30, c_uct=2.0)"}
+    plain = {"spec": "mcts", "name": "mcts"}
+    results["agents"] = [*results["agents"], long_a, long_b, plain]
+    for a in (long_a, long_b, plain):
+        results["results"][a["spec"]] = results["results"]["dfs"]
+    labels = agent_labels(results)
+    assert labels[long_a["spec"]] == "mcts#1" and labels[long_b["spec"]] == "mcts#2"
+    assert labels["mcts"] == "mcts" and labels["bfs"] == "bfs"
+    assert len(set(labels.values())) == len(labels)
+    header, _ = rate_table(results, "exact")
+    assert "mcts#1" in header and all(len(h) <= 24 for h in header)
+    rows = agents_table(results)[1]
+    assert ["mcts#1", long_a["name"], long_a["spec"], "search (no training)"] in rows
+
+
+def test_rate_tables_show_the_baselines_matching_rate(run_dir: Path) -> None:
+    from agents.harness.plots import rate_table, suites_table
+
+    results = json.loads((run_dir / "results.json").read_text())
+    base = results["results"]["random_fork"]
+    for key in ("exact", "reached"):
+        header, body = rate_table(results, key)
+        assert header[:2] == ["suite", "random_fork (baseline)"] and "difficulty" not in header
+        assert [r[1] for r in body] == [pct(base[s["name"]][key]) for s in results["suites"]]
+    header, body = suites_table(results)
+    assert header[-1] == "difficulty (random_fork reached)"
+    assert [r[-1] for r in body] == [pct(base[s["name"]]["reached"]) for s in results["suites"]]
+
+
+def test_training_is_mentioned_only_with_a_trained_agent(run_dir: Path, tmp_path: Path) -> None:
+    md = (run_dir / "report.md").read_text().lower()
+    assert (
+        "training size" not in md and "trained at" not in md and "training distribution" not in md
+    )
+    results = json.loads((run_dir / "results.json").read_text())
+    results["agents"][1]["training_set"] = "default"  # as a learned agent's entry says
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    render_report(tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "the maze side a learned agent was trained at" in md and "| default |" in md
+
+
+def test_gallery_caption_explains_markers_and_shading(run_dir: Path) -> None:
+    md = (run_dir / "report.md").read_text()
+    assert "sky-blue square is the origin" in md and "green square the target" in md
+    assert "shaded purple" in md
+
+
+def test_html_rate_cells_put_the_interval_on_a_second_line(run_dir: Path) -> None:
+    page = (run_dir / "report.html").read_text()
+    assert re.search(r"<b>100\.0%</b><br><small>\[\d", page)
+
+
+def test_gallery_prefers_mazes_small_enough_to_read(tmp_path: Path) -> None:
+    from agents.harness.suites import Suite
+
+    suites = [Suite("big", "dfs", (20, 20)), Suite("small", "dfs", (4, 4))]
+    out = run_comparison(["random_walk:max_steps=30"], suites, tmp_path / "run", n=6,
+                         progress=False, report=False)  # fmt: skip
+    results = json.loads((out / "results.json").read_text())
+    rates = {
+        s: results["results"]["random_walk:max_steps=30"][s]["exact"]["mean"]
+        for s in ("big", "small")
+    }
+    assert rates["big"] < rates["small"] < 1.0, rates  # big is worse, yet small comes first
+    assert [g["suite"] for g in results["gallery"]][:1] == ["small"]

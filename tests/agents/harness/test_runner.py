@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,12 @@ from typing import Any
 import pytest
 
 from agents.harness import runner
-from agents.harness.report import read_predictions
+from agents.harness.run_folder import (
+    PREDICTIONS,
+    PredictionWriter,
+    complete_length,
+    read_predictions,
+)
 from agents.harness.runner import BASELINE, merge, plan_chunks, run_comparison
 from agents.harness.suites import Suite
 
@@ -37,7 +43,10 @@ def _strip(obj: Any) -> Any:
 
 
 def _rows(out: Path) -> list[dict]:
-    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    with gzip.open(out / PREDICTIONS, "rt") as f:  # every row on disk, duplicates included
+        keys = [(r["agent"], r["suite"], r["index"]) for r in map(json.loads, f)]
+    assert len(keys) == len(set(keys)), "duplicate rows"
+    rows = read_predictions(out)
     keys = [(r["agent"], r["suite"], r["index"]) for r in rows]
     assert len(keys) == len(set(keys)), "duplicate rows"
     return sorted((_strip(r) for r in rows), key=lambda r: (r["agent"], r["suite"], r["index"]))
@@ -53,7 +62,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_writes_predictions_results_config_report(reference: Path) -> None:
-    for name in ("predictions.jsonl", "results.json", "config.json", "report.md", "report.html"):
+    for name in (PREDICTIONS, "results.json", "config.json", "report.md", "report.html"):
         assert (reference / name).is_file(), name
     rows = _rows(reference)
     assert len(rows) == ROWS
@@ -109,11 +118,18 @@ def test_merge_refuses_incomplete_or_mismatched(tmp_path: Path) -> None:
 def test_resume_after_a_torn_write(reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     out.mkdir()
-    lines = (reference / "predictions.jsonl").read_text().splitlines(keepends=True)
-    (out / "predictions.jsonl").write_text(
-        "".join(lines[:7]) + lines[7][:25]
-    )  # 7 rows + a torn one
     (out / "config.json").write_text((reference / "config.json").read_text())
+    rows = read_predictions(reference)
+    with PredictionWriter(out) as writer:  # three complete chunks (gzip members) ...
+        for part in (rows[:4], rows[4:8], rows[8:11]):
+            writer.write(part)
+    whole = (out / PREDICTIONS).stat().st_size
+    with PredictionWriter(out) as writer:
+        writer.write(rows[11:15])
+    data = (out / PREDICTIONS).read_bytes()
+    (out / PREDICTIONS).write_bytes(data[:-7])  # ... and a fourth cut short: killed mid-write
+    assert complete_length(out / PREDICTIONS) == whole
+    assert [r["index"] for r in read_predictions(out)] == [r["index"] for r in rows[:11]]
     calls: list[int] = []
     original = runner._run_chunk
 
@@ -127,7 +143,7 @@ def test_resume_after_a_torn_write(reference: Path, tmp_path: Path) -> None:
         _run(out)
     finally:
         runner_patch.undo()
-    assert sum(calls) == ROWS - 7, "finished rows are not recomputed"
+    assert sum(calls) == ROWS - 11, "finished rows are not recomputed"
     assert _rows(out) == _rows(reference)
     assert _results(out) == _results(reference)
 
@@ -191,3 +207,16 @@ def test_errors_name_what_is_allowed(tmp_path: Path, kwargs: dict, match: str) -
     }
     with pytest.raises(ValueError, match=match):
         run_comparison(**{**args, **kwargs})
+
+
+def test_results_from_compact_rows_equal_results_from_decoded_rows(reference: Path) -> None:
+    from agents.harness.report import compute_results
+    from agents.harness.run_folder import iter_predictions, load_config
+    from agents.harness.suites import build_suites
+
+    config = load_config(reference)
+    data = build_suites(SUITES, config["n"], config["seed"])
+    datasets = {k: v.dataset for k, v in data.items()}
+    raw = compute_results(config, iter_predictions(reference, decode=False), datasets)
+    decoded = compute_results(config, iter_predictions(reference), datasets)
+    assert raw == decoded and raw["gallery"], "the gallery decodes its trajectories on demand"

@@ -33,9 +33,12 @@ def test_builtin_families_cover_the_issue() -> None:
         6,
         6,
     )
-    for k in (4, 5, 7, 8, 10, 12, 16):
+    for k in (4, 5, 7, 8, 10, 12, 16, 24, 32, 48, 64):
         assert suites[f"size_{k}"].shape == (k, k)
         assert suites[f"size_{k}"].metadata["size"] == k
+    for k in (24, 32, 48, 64):  # large sizes: fewer tasks by default (costly for slow agents)
+        assert suites[f"size_{k}"].n is not None and suites[f"size_{k}"].n <= 200
+        assert f"size_{k}" not in SuiteRegistry.builtin().groups["quick"]
     for g in ("wilson", "kruskal", "prim", "recursive_division"):
         if g in GENERATORS:
             assert suites[f"gen_{g}"].generator == g
@@ -52,7 +55,7 @@ def test_groups_and_resolve_order() -> None:
     assert set(reg.groups["quick"]) <= set(reg.suites)
     picked = reg.resolve(["size_4", "sizes", "size_4"])
     assert [s.name for s in picked][0] == "size_4"
-    assert len({s.name for s in picked}) == len(picked) == 7
+    assert len({s.name for s in picked}) == len(picked) == 11
 
 
 def test_unknown_suite_lists_known() -> None:
