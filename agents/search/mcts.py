@@ -1,64 +1,84 @@
-"""``mcts``: Monte Carlo tree search over the maze's moves, acting one step at a time.
+"""``mcts``: batched Monte Carlo tree search over the maze's moves, acting one step at a time.
 
-At each real step the agent grows a fresh tree from its current cell with ``simulations``
-simulations, then takes the root move visited most. A simulation selects moves down the tree,
-adds one new node, evaluates it, and backs the discounted return up the path:
+At each real step every task of a batch grows a tree from its current cell with ``simulations``
+simulations (all tasks in lockstep, as mctx does), then takes a root move. A simulation selects
+moves down the tree, adds one new node, evaluates it, and backs the discounted return up the path:
 
 * reward 1 for entering the target (which ends the episode), 0 otherwise; returns are discounted
   by ``discount`` per move, so shorter routes score higher;
 * selection is UCT (Kocsis & Szepesvari 2006), ``Q + c * sqrt(ln N / n)`` with unvisited moves
-  first, or, when a ``prior_fn`` is given, PUCT as in AlphaZero/mctx,
-  ``Q + c * P(a) * sqrt(N) / (1 + n)`` with ``Q = 0`` for unvisited moves; ties go to the higher
-  prior, then to action order (up, right, down, left). ``Q`` is min-max normalised over the
-  visited siblings (as MuZero and mctx's ``qtransform_by_min_max`` do): returns in a large maze
-  are small (a rollout rarely finds the target), and unnormalised they would be drowned by the
-  exploration term, so a confident but wrong prior would never be overruled;
+  first, or, with a prior, PUCT as in AlphaZero/mctx, ``Q + c * P(a) * sqrt(N) / (1 + n)`` with
+  ``Q = 0`` for unvisited moves; ties go to the higher prior, then to action order (up, right,
+  down, left). ``Q`` is min-max normalised over the visited siblings (as MuZero and mctx's
+  ``qtransform_by_min_max`` do): returns in a large maze are small (a rollout rarely finds the
+  target), and unnormalised they would be drowned by the exploration term, so a confident but
+  wrong prior would never be overruled. The prior at a node is renormalised over its legal moves;
 * a simulation's path never enters a cell twice: below the root, moves back onto the
   simulation's own path are not legal (a node with no other move is a dead end, worth 0). So a
   detour into a dead branch is worth 0, not just a discounted copy of the way back out;
 * a node with no legal move (not the target), or whose every move leads to such nodes, is proven
-  dead (as in MCTS-Solver, Winands, Bjornsson & Saito 2008) and never selected again, so no
-  simulation is wasted on a dead end already explored, however strongly a prior points there;
-* a new node is evaluated by ``value_fn`` when given, else by a random rollout: a walk of at most
-  ``rollout_depth`` moves, uniform among the moves to cells neither on the simulation's path nor
-  visited by the rollout, scoring ``discount ** (k - 1)`` if it enters the target on move ``k``
-  and 0 otherwise. In a perfect maze such a rollout explores exactly the part of the maze beyond
-  the node, so it never rewards a move into a dead branch.
+  dead (as in MCTS-Solver, Winands, Bjornsson & Saito 2008) when a simulation reaches it, and is
+  never selected again, so no simulation is wasted on a dead end already explored, however
+  strongly a prior points there;
+* a new node is evaluated (``evaluate``) by ``value_fn``, by 0 (mctx's setting when there is no
+  value), or by a random rollout: a walk of at most ``rollout_depth`` moves, uniform among the
+  moves to cells neither on the simulation's path nor visited by the rollout, scoring
+  ``discount ** (k - 1)`` if it enters the target on move ``k`` and 0 otherwise. In a perfect maze
+  such a rollout explores exactly the part of the maze beyond the node. A rollout's random stream
+  is a function of (seed, task, real move, simulation) only (splitmix64, see
+  :mod:`agents.search._mcts_kernels`), so a result never depends on the batch around a task;
+* ``root="gumbel"`` replaces selection at the root by Gumbel MuZero's (Danihelka et al. 2022,
+  mctx's ``gumbel_muzero_policy``): Gumbel-top-k sampling of ``max_considered`` moves and
+  sequential halving over them, scored by ``gumbel + logits + sigma(completed Q)``; the real move
+  is the best-scoring among those visited most. This is what makes small budgets work with a prior.
 
-The real move is the root move not proven dead with the most visits; ties go to the higher
-value, then to a cell the agent has not stood on yet, then to action order. A cell with one open move (a dead end) is left
-without searching. The tree is not reused between steps.
+The real move (``root="puct"``) is the root move not proven dead with the most visits; ties go to
+the higher value, then to a cell the agent has not stood on yet, then to action order. A cell with
+one open move (a dead end) is left without searching. With ``reuse=True`` the subtree below the
+move made is kept as the next search's tree (dropped after a forced move out of a dead end).
+
+Model calls are batched: ``prior_fn(tasks, cells, paths) -> float32[B, 4]`` and ``value_fn(tasks,
+cells, paths) -> float32[B]`` are called at most once per simulation for the whole batch, on the
+new leaves (and once per real step on the roots). ``prior=PATH`` loads them from a checkpoint
+folder (:mod:`agents.search.priors`).
 """
 
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agents.base import BaseAgent, Trajectory, register_agent
+import numba
+import numpy as np
+
+from agents.base import BaseAgent, Trajectory
+from agents.search import _mcts_kernels as K
 from agents.search.common import (
-    _ACTION_OF_DELTA,
     check_positive,
     check_seed,
     format_name,
+    group_by_shape,
     make_trajectory,
-    task_random,
+    task_seed,
 )
-from agents.search.graph import maze_neighbors_fn
 from maze_env import Task
 from maze_env.types import Coord
 
-PriorFn = Callable[[Task, Coord, Sequence[Coord]], Sequence[float]]
-"""``prior_fn(task, cell, path) -> float[4]``: action probabilities (up, right, down, left) at
-``cell``, given the path from the origin to it (both included). Illegal moves are masked out and
-the rest renormalised (uniform if nothing legal has mass)."""
+PriorFn = Callable[[Sequence[Task], np.ndarray, Sequence[Sequence[Coord]]], np.ndarray]
+"""``prior_fn(tasks, cells, paths) -> float32[B, 4]``: action probabilities (up, right, down,
+left) at ``cells[b]`` (``int64[B, 2]``), given ``paths[b]``, the cells from the task's origin to
+``cells[b]`` (both included). Illegal moves are masked out and the rest renormalised (uniform if
+nothing legal has mass)."""
 
-ValueFn = Callable[[Task, Coord, Sequence[Coord]], float]
-"""``value_fn(task, cell, path) -> float``: the expected discounted return from ``cell`` (in [0, 1])."""
+ValueFn = Callable[[Sequence[Task], np.ndarray, Sequence[Sequence[Coord]]], np.ndarray]
+"""``value_fn(tasks, cells, paths) -> float32[B]``: expected discounted return from ``cells[b]``
+(in [0, 1])."""
+
+EVALUATE = ("auto", "rollout", "zero", "value")
+ROOTS = ("puct", "gumbel")
 
 
 @dataclass(frozen=True)
@@ -71,7 +91,7 @@ class SearchOutput:
         visits: root visit count per action (0 for illegal moves).
         values: mean return per action (0.0 where unvisited).
         nodes_expanded: tree nodes added.
-        forward_passes: ``prior_fn`` and ``value_fn`` calls.
+        forward_passes: rows passed to ``prior_fn`` and ``value_fn``.
         rollout_steps: moves made by rollouts.
     """
 
@@ -84,237 +104,272 @@ class SearchOutput:
     rollout_steps: int
 
 
-class _Tree:
-    """Flat node storage: node ``i`` has a cell, a parent, four child slots and statistics."""
-
-    def __init__(self, root: Coord) -> None:
-        self.cell: list[Coord] = [root]
-        self.parent: list[int] = [-1]
-        self.children: list[list[int]] = [[-1, -1, -1, -1]]
-        self.visits: list[int] = [0]
-        self.value_sum: list[float] = [0.0]
-        self.prior: list[list[float] | None] = [None]
-        self.n_moves: list[int] = [-1]  # legal moves below this node (-1: not computed yet)
-        self.dead: list[bool] = [False]  # proven: no way to the target from here
-
-    def add(self, cell: Coord, parent: int, action: int) -> int:
-        self.cell.append(cell)
-        self.parent.append(parent)
-        self.children.append([-1, -1, -1, -1])
-        self.visits.append(0)
-        self.value_sum.append(0.0)
-        self.prior.append(None)
-        self.n_moves.append(-1)
-        self.dead.append(False)
-        node = len(self.cell) - 1
-        self.children[parent][action] = node
-        return node
-
-    def mark_dead(self, node: int) -> None:
-        """Mark ``node`` dead, then every ancestor all of whose moves lead to dead nodes."""
-        while node >= 0 and not self.dead[node]:
-            self.dead[node] = True
-            node = self.parent[node]
-            if (
-                node < 0
-                or sum(k >= 0 and self.dead[k] for k in self.children[node]) < self.n_moves[node]
-            ):
-                break
-
-    def q(self, node: int) -> float:
-        return self.value_sum[node] / self.visits[node] if node >= 0 and self.visits[node] else 0.0
+@dataclass(frozen=True)
+class _Config:
+    simulations: int
+    c_uct: float
+    discount: float
+    rollout_depth: int | None
+    max_steps: int | None
+    seed: int
+    prior_fn: PriorFn | None
+    value_fn: ValueFn | None
+    prior_mix: float
+    evaluate: str
+    root: str
+    reuse: bool
+    max_considered: int
+    gumbel_scale: float
+    threads: int
 
 
-def _legal(cell: Coord, neighbors_fn: Callable[[Coord], list[Coord]]) -> list[tuple[int, Coord]]:
-    r, c = cell
-    return [(_ACTION_OF_DELTA[(nb[0] - r, nb[1] - c)], nb) for nb in neighbors_fn(cell)]
+def _halving_table(max_considered: int, simulations: int) -> np.ndarray:
+    """``int64[max_considered + 1, simulations]``: the visit count sequential halving considers at
+    each root simulation, for each number of considered moves (mctx's ``seq_halving`` schedule)."""
+    table = np.zeros((max_considered + 1, simulations), np.int64)
+    for m in range(max_considered + 1):
+        if m <= 1:
+            table[m] = np.arange(simulations)
+            continue
+        log2max, seq, visits, considered = math.ceil(math.log2(m)), [], [0] * m, m
+        while len(seq) < simulations:
+            extra = max(1, int(simulations / (log2max * considered)))
+            for _ in range(extra):
+                seq.extend(visits[:considered])
+                for i in range(considered):
+                    visits[i] += 1
+            considered = max(2, considered // 2)
+        table[m] = seq[:simulations]
+    return table
 
 
-def _normalised_prior(
-    raw: Sequence[float], legal: list[tuple[int, Coord]], mix: float
-) -> list[float]:
-    """Mask ``raw`` to the legal moves, renormalise, and mix in ``mix`` of the uniform prior."""
-    prior = [0.0] * 4
-    for a, _ in legal:
-        value = float(raw[a])
-        prior[a] = value if math.isfinite(value) and value > 0 else 0.0
-    total = sum(prior)
-    uniform = 1.0 / len(legal)
-    for a, _ in legal:
-        prior[a] = (1.0 - mix) * (prior[a] / total if total > 0 else uniform) + mix * uniform
-    return prior
+class _Forest:
+    """The B trees, the mazes and the real paths of one batch, as arrays (see the kernel module)."""
 
+    def __init__(self, tasks: Sequence[Task], cfg: _Config, limits: np.ndarray) -> None:
+        self.tasks, self.cfg, n = list(tasks), cfg, len(tasks)
+        self.cols = np.array([t.maze.shape[1] for t in tasks], np.int64)
+        n_cells = max(t.maze.n_cells for t in tasks)
+        self.nbr = np.full((n, n_cells, 4), -1, np.int64)
+        for b, t in enumerate(tasks):
+            rows, cols = t.maze.shape
+            moves = t.maze.open_moves().reshape(-1, 4)
+            flat = np.arange(rows * cols)
+            for a, delta in enumerate((-cols, 1, cols, -1)):
+                self.nbr[b, : rows * cols, a] = np.where(moves[:, a], flat + delta, -1)
+        self.target = np.array([t.target[0] * t.maze.shape[1] + t.target[1] for t in tasks])
+        self.seed = np.array([task_seed(cfg.seed, t) for t in tasks], np.uint64)
+        self.depth = np.array([cfg.rollout_depth or t.maze.n_cells for t in tasks], np.int64)
+        self.path = np.zeros((n, int(limits.max()) + 2), np.int64)
+        self.path[:, 0] = [t.origin[0] * t.maze.shape[1] + t.origin[1] for t in tasks]
+        self.length = np.ones(n, np.int64)
+        self.on_real = np.zeros((n, n_cells), np.bool_)
+        self.on_real[np.arange(n), self.path[:, 0]] = True
+        self.mark, self.stamp = np.zeros((n, n_cells), np.int64), np.zeros(n, np.int64)
+        self.gumbel = np.zeros((n, 4))
+        self.sh_visits = np.zeros((n, 4), np.int64)
+        self.n_considered = np.zeros(n, np.int64)
+        self.raw_value = np.zeros(n)
+        self.table = _halving_table(cfg.max_considered, cfg.simulations)
+        self._alloc(cfg.simulations + 1)
+        # counters per task
+        self.nodes, self.forward = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        self.steps, self.sims = np.zeros(n, np.int64), np.zeros(n, np.int64)
 
-def _rollout(
-    cell: Coord, visited: set[Coord], target: Coord, *, neighbors_fn: Callable[[Coord], list[Coord]],
-    depth: int, discount: float, rng: random.Random,
-) -> tuple[float, int]:  # fmt: skip
-    """Random walk from ``cell`` avoiding ``visited`` (updated in place) and its own cells.
+    def _alloc(self, m: int) -> None:
+        n = len(self.tasks)
+        self.cell = np.zeros((n, m), np.int64)
+        self.parent = np.full((n, m), -1, np.int64)
+        self.children = np.full((n, m, 4), -1, np.int64)
+        self.visits = np.zeros((n, m), np.int64)
+        self.value_sum = np.zeros((n, m))
+        self.prior = np.zeros((n, m, 4))
+        self.has_prior = np.zeros((n, m), np.bool_)
+        self.dead = np.zeros((n, m), np.bool_)
+        self.moves = np.zeros((n, m), np.int64)
+        self.n_nodes = np.zeros(n, np.int64)
 
-    Returns ``(discounted return, moves made)``.
-    """
-    for k in range(1, depth + 1):
-        options = [nb for nb in neighbors_fn(cell) if nb not in visited]
-        if not options:
-            return 0.0, k - 1
-        cell = options[rng.randrange(len(options))] if len(options) > 1 else options[0]
-        if cell == target:
-            return discount ** (k - 1), k
-        visited.add(cell)
-    return 0.0, depth
+    def grow(self, need: int) -> None:
+        """Make room for ``need`` nodes per tree (only tree reuse can need more than S + 1)."""
+        m = self.cell.shape[1]
+        if need <= m:
+            return
+        extra = max(need, 2 * m) - m
+        for name, fill in (("cell", 0), ("parent", -1), ("children", -1), ("visits", 0),
+                           ("value_sum", 0), ("prior", 0), ("has_prior", False), ("dead", False),
+                           ("moves", 0)):  # fmt: skip
+            old = getattr(self, name)
+            pad = np.full((old.shape[0], extra, *old.shape[2:]), fill, old.dtype)
+            setattr(self, name, np.concatenate([old, pad], axis=1))
 
+    # -- model calls ----------------------------------------------------------------------------
+    def coords(self, rows: np.ndarray, flat: np.ndarray) -> np.ndarray:
+        """``int64[len(rows), 2]`` (row, col) of flat cells of tasks ``rows``."""
+        cols = self.cols[rows]
+        return np.stack([flat // cols, flat % cols], axis=1)
 
-def mcts_search(
-    task: Task,
-    cell: Coord,
-    path: Sequence[Coord],
-    *,
-    neighbors_fn: Callable[[Coord], list[Coord]],
-    rng: random.Random,
-    simulations: int = 100,
-    c_uct: float = 1.4,
-    discount: float = 0.95,
-    rollout_depth: int = 100,
-    prior_fn: PriorFn | None = None,
-    value_fn: ValueFn | None = None,
-    prior_mix: float = 0.0,
-) -> SearchOutput:
-    """Grow a tree from ``cell`` with ``simulations`` simulations and pick the move to make.
-
-    A pure function of its arguments (all randomness comes from ``rng``); see the module docstring
-    for the rules. ``cell`` must have at least one open move and differ from ``task.target``.
-
-    Args:
-        task: the task (passed on to ``prior_fn`` / ``value_fn``; its target ends episodes).
-        cell: the agent's current cell (the root).
-        path: the real path so far, from the origin to ``cell`` (both included).
-        neighbors_fn: open moves from a cell, in action order.
-        rng: the random stream for rollouts.
-        simulations: simulations to run.
-        c_uct: exploration constant of UCT / PUCT.
-        discount: per-move discount of the return.
-        rollout_depth: most moves per rollout.
-        prior_fn: action probabilities for PUCT; ``None`` selects by UCT.
-        value_fn: leaf evaluation instead of rollouts.
-        prior_mix: weight of the uniform distribution mixed into the prior, in [0, 1].
-
-    Returns:
-        The chosen move with the root statistics and counters.
-    """
-    tree, target = _Tree(cell), task.target
-    forward = rollout_steps = 0
-    for _ in range(simulations):
-        node, cells, on_path = 0, list(path), {cell}
-        while True:  # selection: descend until a new node is added or the target is met
-            here = tree.cell[node]
-            if here == target:
-                leaf_value, new = 0.0, node
-                break
-            legal = [(a, nb) for a, nb in _legal(here, neighbors_fn) if nb not in on_path]
-            tree.n_moves[node] = len(legal)
-            kids = tree.children[node]
-            legal = [(a, nb) for a, nb in legal if kids[a] < 0 or not tree.dead[kids[a]]]
-            if not legal:  # boxed in, or every move proven dead: this node is dead too
-                tree.mark_dead(node)
-                leaf_value, new = 0.0, node
-                break
-            if prior_fn is not None and tree.prior[node] is None:
-                raw = prior_fn(task, here, tuple(cells))
-                tree.prior[node] = _normalised_prior(raw, legal, prior_mix)
-                forward += 1
-            action, nb = _select(tree, node, legal, c_uct)
-            cells.append(nb)
-            on_path.add(nb)
-            child = tree.children[node][action]
-            if child < 0:
-                new = tree.add(nb, node, action)
-                if nb == target:
-                    leaf_value = 0.0
-                elif value_fn is not None:
-                    leaf_value = float(value_fn(task, nb, tuple(cells)))
-                    forward += 1
-                else:
-                    leaf_value, steps = _rollout(
-                        nb,
-                        on_path,
-                        target,
-                        neighbors_fn=neighbors_fn,
-                        depth=rollout_depth,
-                        discount=discount,
-                        rng=rng,
-                    )
-                    rollout_steps += steps
-                break
-            node = child
-        _backup(tree, new, leaf_value, target, discount)
-    return _decide(tree, path, neighbors_fn, forward, rollout_steps)
-
-
-def _select(
-    tree: _Tree, node: int, legal: list[tuple[int, Coord]], c_uct: float
-) -> tuple[int, Coord]:
-    kids, prior = tree.children[node], tree.prior[node]
-    n_parent = tree.visits[node]
-    qs = [tree.q(kids[a]) for a, _ in legal if kids[a] >= 0 and tree.visits[kids[a]]]
-    lo, hi = (min(qs), max(qs)) if qs else (0.0, 0.0)
-    scale = 1.0 / (hi - lo) if hi - lo > 1e-9 else 0.0
-    best, best_key = legal[0], (-math.inf, -math.inf)
-    for a, nb in legal:
-        child = kids[a]
-        n = tree.visits[child] if child >= 0 else 0
-        q = (tree.q(child) - lo) * scale if n else 0.0  # min-max over visited siblings
-        if prior is None:
-            score = math.inf if n == 0 else q + c_uct * math.sqrt(math.log(max(n_parent, 1)) / n)
-            key = (score, 0.0)
+    def model_inputs(
+        self, rows: np.ndarray, leaf: np.ndarray | None
+    ) -> tuple[list[Task], np.ndarray, list[list[Coord]]]:
+        """``(tasks, cells, paths)`` for the nodes ``leaf[rows]`` (the roots when ``leaf`` is None)."""
+        tasks = [self.tasks[b] for b in rows]
+        paths: list[list[Coord]] = []
+        if leaf is None:
+            ends = self.path[rows, self.length[rows] - 1]
+            chain = np.zeros((len(rows), 0), np.int64)
+            lens = np.zeros(len(rows), np.int64)
         else:
-            score = q + c_uct * prior[a] * math.sqrt(max(n_parent, 1)) / (1 + n)
-            key = (score, prior[a])
-        if key > best_key:  # strict: the earlier action wins a full tie
-            best, best_key = (a, nb), key
-    return best
+            chain = np.zeros((len(rows), int(self.n_nodes[rows].max())), np.int64)
+            lens = np.zeros(len(rows), np.int64)
+            K.chains(rows, leaf, self.parent, self.cell, chain, lens)
+            ends = self.cell[rows, leaf[rows]]
+        for i, b in enumerate(rows.tolist()):
+            flat = np.concatenate([self.path[b, : self.length[b]], chain[i, : lens[i]]])
+            cols = int(self.cols[b])
+            paths.append([(int(f) // cols, int(f) % cols) for f in flat])
+        return tasks, self.coords(rows, ends), paths
+
+    def set_priors(self, rows: np.ndarray, nodes: np.ndarray, leaf: np.ndarray | None) -> None:
+        """Call ``prior_fn`` once on the nodes ``nodes[i]`` of trees ``rows[i]`` and store it."""
+        if len(rows) == 0:
+            return
+        raw = np.asarray(self.cfg.prior_fn(*self.model_inputs(rows, leaf)), np.float64)
+        if raw.shape != (len(rows), 4):
+            raise ValueError(f"prior_fn must return float[{len(rows)}, 4], got shape {raw.shape}")
+        raw = np.where(np.isfinite(raw) & (raw > 0), raw, 0.0)
+        self.prior[rows, nodes] = raw
+        self.has_prior[rows, nodes] = True
+        self.forward[rows] += 1
+
+    def values(self, rows: np.ndarray, leaf: np.ndarray | None) -> np.ndarray:
+        """``value_fn`` on the nodes ``leaf[rows]`` (the roots when ``leaf`` is None): float64[len(rows)]."""
+        out = np.asarray(self.cfg.value_fn(*self.model_inputs(rows, leaf)), np.float64)
+        if out.shape != (len(rows),):
+            raise ValueError(f"value_fn must return float[{len(rows)}], got shape {out.shape}")
+        self.forward[rows] += 1
+        return out
+
+    # -- one search per active task ---------------------------------------------------------------
+    def tree_args(self) -> tuple[Any, ...]:
+        return (self.nbr, self.target, self.cell, self.parent, self.children, self.visits,
+                self.value_sum, self.prior, self.dead, self.moves, self.n_nodes, self.mark,
+                self.stamp)  # fmt: skip
+
+    def search(self, active: np.ndarray, fresh: np.ndarray) -> None:
+        """Run ``simulations`` simulations on the trees ``active`` (``fresh`` get a new root)."""
+        cfg, use_prior = self.cfg, self.cfg.prior_fn is not None
+        roots = self.path[:, 0].copy()
+        roots[fresh] = self.path[fresh, self.length[fresh] - 1]
+        K.reset_roots(fresh, roots, self.nbr, self.cell, self.parent, self.children, self.visits,
+                      self.value_sum, self.dead, self.moves, self.n_nodes)  # fmt: skip
+        self.has_prior[fresh, 0] = False
+        self.grow(int(self.n_nodes[active].max()) + cfg.simulations + 1)
+        before = self.n_nodes.copy()
+        if use_prior:
+            need = active[~self.has_prior[active, 0]]
+            self.set_priors(need, np.zeros(len(need), np.int64), None)
+        gumbel = cfg.root == "gumbel"
+        if gumbel:
+            self._init_gumbel(active)
+        common = (cfg.c_uct, cfg.prior_mix, use_prior, gumbel, self.table, self.n_considered,
+                  self.gumbel, self.sh_visits, self.raw_value)  # fmt: skip
+        move = self.length - 1
+        if not use_prior and cfg.evaluate != "value":  # no model: every simulation in one call
+            fused = K.simulate_fused if cfg.threads == 1 else K.simulate_fused_parallel
+            if cfg.threads > 1:
+                numba.set_num_threads(min(cfg.threads, numba.config.NUMBA_NUM_THREADS))
+            fused(active, cfg.simulations, cfg.evaluate == "rollout", *self.tree_args(),
+                             *common, self.depth, cfg.discount, self.seed, move, self.steps)  # fmt: skip
+        else:
+            self._simulate_staged(active, common, move)
+        self.nodes[active] += self.n_nodes[active] - before[active]
+        self.sims[active] += cfg.simulations
+
+    def _init_gumbel(self, active: np.ndarray) -> None:
+        cfg = self.cfg
+        for b in active.tolist():
+            K.gumbel_noise(self.seed[b], self.length[b] - 1, self.gumbel[b])
+        self.gumbel[active] *= cfg.gumbel_scale
+        self.sh_visits[active] = 0
+        root = self.path[active, self.length[active] - 1]
+        n_open = (self.nbr[active, root] >= 0).sum(axis=1)
+        self.n_considered[active] = np.minimum(n_open, cfg.max_considered)
+        self.raw_value[active] = self.values(active, None) if cfg.value_fn is not None else 0.0
+
+    def _simulate_staged(
+        self, active: np.ndarray, common: tuple[Any, ...], move: np.ndarray
+    ) -> None:
+        """The simulations one stage at a time, with a batched model call between select and backup."""
+        cfg = self.cfg
+        n = len(self.tasks)
+        leaf, status = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        has_moves, values = np.zeros(n, np.bool_), np.zeros(n)
+        for i in range(cfg.simulations):
+            K.select_batch(active, *self.tree_args(), *common, leaf, status, has_moves)
+            new = active[status[active] == K.ST_NEW]
+            values[active] = 0.0
+            if cfg.prior_fn is not None:
+                self.has_prior[new, leaf[new]] = False
+                rows = new[has_moves[new]]
+                self.set_priors(rows, leaf[rows], leaf)
+            if len(new) and cfg.evaluate == "value":
+                values[new] = self.values(new, leaf)
+            elif len(new) and cfg.evaluate == "rollout":
+                K.rollout_batch(new, leaf, self.nbr, self.target, self.cell, self.mark, self.stamp,
+                                self.depth, cfg.discount, self.seed, move, i, values, self.steps)  # fmt: skip
+            K.backup_batch(active, leaf, values, self.target, self.cell, self.parent, self.visits,
+                           self.value_sum, cfg.discount)  # fmt: skip
+
+    def choose(self, active: np.ndarray) -> np.ndarray:
+        """The real move of each active task (``int64[B]``, -1 elsewhere)."""
+        actions = np.full(len(self.tasks), -1, np.int64)
+        if self.cfg.root == "gumbel":
+            K.decide_gumbel(active, self.nbr, self.cell, self.children, self.visits,
+                            self.value_sum, self.prior, self.dead, self.on_real,
+                            self.cfg.prior_mix, self.cfg.prior_fn is not None, self.gumbel,
+                            self.sh_visits, self.raw_value, actions)  # fmt: skip
+        else:
+            K.decide(active, self.nbr, self.cell, self.children, self.visits, self.value_sum,
+                     self.dead, self.on_real, actions)  # fmt: skip
+        return actions
 
 
-def _backup(tree: _Tree, node: int, leaf_value: float, target: Coord, discount: float) -> None:
-    """Add the return to every node from ``node`` up to the root (rewards for entering the target)."""
-    ret = leaf_value
-    while node >= 0:
-        if node > 0:
-            ret = (1.0 if tree.cell[node] == target else 0.0) + discount * ret
-        tree.visits[node] += 1
-        tree.value_sum[node] += ret
-        node = tree.parent[node]
+def _run(tasks: Sequence[Task], cfg: _Config) -> tuple[_Forest, float]:
+    """Solve ``tasks`` in lockstep; returns the forest (paths and counters) and the wall seconds."""
+    t0 = time.perf_counter()
+    limits = np.array([cfg.max_steps or 4 * t.maze.n_cells for t in tasks], np.int64)
+    forest = _Forest(tasks, cfg, limits)
+    todo = np.arange(len(tasks))
+    searching = np.zeros(len(tasks), np.int64)
+    has_tree = np.zeros(len(tasks), np.bool_)
+    kept = np.zeros(len(tasks), np.int64)
+    while len(todo):
+        for limit in np.unique(limits[todo]).tolist():
+            rows = todo[limits[todo] == limit]
+            K.advance(rows, forest.nbr, forest.target, forest.path, forest.length,
+                      forest.on_real, limit, searching)  # fmt: skip
+        todo = todo[searching[todo] > 0]
+        if not len(todo):
+            break
+        fresh = todo[~has_tree[todo] | (searching[todo] == 2)]
+        forest.search(todo, fresh)
+        actions = forest.choose(todo)
+        if cfg.reuse:
+            K.reroot(todo, actions, forest.nbr, forest.cell, forest.parent, forest.children,
+                     forest.visits, forest.value_sum, forest.prior, forest.has_prior, forest.dead,
+                     forest.moves, forest.n_nodes, kept)  # fmt: skip
+            has_tree[todo] = kept[todo] > 0
+        K.step(todo, actions, forest.nbr, forest.path, forest.length, forest.on_real)
+    return forest, time.perf_counter() - t0
 
 
-def _decide(
-    tree: _Tree,
-    path: Sequence[Coord],
-    neighbors_fn: Callable[[Coord], list[Coord]],
-    forward: int,
-    rollout_steps: int,
-) -> SearchOutput:
-    seen = set(path)
-    legal = _legal(tree.cell[0], neighbors_fn)
-    visits = [0] * 4
-    values = [0.0] * 4
-    for a, _ in legal:
-        child = tree.children[0][a]
-        visits[a] = tree.visits[child] if child >= 0 else 0
-        values[a] = tree.q(child)
-    kids, dead = tree.children[0], tree.dead
-
-    def rank(an: tuple[int, Coord]) -> tuple[bool, int, float, bool, int]:
-        a, nb = an
-        return (kids[a] < 0 or not dead[kids[a]], visits[a], values[a], nb not in seen, -a)
-
-    action, cell = max(legal, key=rank)
-    return SearchOutput(
-        action, cell, tuple(visits), tuple(values), len(tree.cell) - 1, forward, rollout_steps
-    )
+def _check_fn(what: str, fn: Any) -> None:
+    if fn is not None and not callable(fn):
+        raise ValueError(f"{what} must be a callable (tasks, cells, paths) or None, got {fn!r}")
 
 
-@register_agent("mcts")
 class MCTSAgent(BaseAgent):
-    """Monte Carlo tree search acting step by step (UCT, or PUCT with a ``prior_fn``).
+    """Batched Monte Carlo tree search acting step by step (UCT, or PUCT with a prior).
 
     Args:
         simulations: simulations per real step (positive int).
@@ -322,19 +377,34 @@ class MCTSAgent(BaseAgent):
         discount: per-move discount in (0, 1].
         rollout_depth: most moves per rollout; ``None`` is ``rows * cols``.
         max_steps: most real moves; ``None`` is ``4 * rows * cols``.
-        seed: non-negative int; with the task's content it fixes every rollout.
-        prior_fn: ``prior_fn(task, cell, path) -> float[4]`` for PUCT (e.g. a learned policy).
-        value_fn: ``value_fn(task, cell, path) -> float`` to evaluate leaves instead of rollouts.
+        seed: non-negative int; with the task's content it fixes every rollout and Gumbel draw.
+        prior_fn: batched ``prior_fn(tasks, cells, paths) -> float32[B, 4]`` for PUCT.
+        value_fn: batched ``value_fn(tasks, cells, paths) -> float32[B]`` to evaluate leaves.
         prior_mix: weight in [0, 1] of the uniform distribution mixed into the prior (a hedge
             against a confident, wrong policy; 0 trusts the prior as given).
+        evaluate: ``"rollout"``, ``"zero"`` (leaves worth 0, mctx's setting), ``"value"``
+            (``value_fn``), or ``"auto"``: ``"value"`` when there is a ``value_fn``, else rollouts.
+        root: ``"puct"`` (the tree rule at the root, most visited move) or ``"gumbel"`` (Gumbel
+            MuZero's sequential halving at the root).
+        reuse: keep the subtree below each move made for the next search.
+        prior: a checkpoint folder whose model gives ``prior_fn`` / ``value_fn``
+            (:func:`agents.search.priors.load_hooks`, by its ``meta.json`` "kind").
+        max_considered: Gumbel root: moves sampled without replacement (mctx's
+            ``max_num_considered_actions``; at most 4 exist).
+        gumbel_scale: Gumbel root: scale of the noise (0: deterministic).
+        threads: numba threads sharing the trees of a batch when no model is involved (the
+            result does not depend on it); keep 1 when the harness runs one worker per core.
 
-    Counters: ``nodes_expanded`` sums tree nodes added over all steps, ``forward_passes`` the
-    ``prior_fn``/``value_fn`` calls; ``extra`` holds ``simulations`` and ``rollout_steps``.
+    Counters: ``nodes_expanded`` sums tree nodes added over all steps, ``forward_passes`` the rows
+    this task contributed to ``prior_fn``/``value_fn`` calls; ``extra`` holds ``simulations`` (run,
+    so dead ends excluded) and ``rollout_steps``. In ``solve_batch``, ``seconds`` is the batch's
+    time split evenly over its tasks.
     """
 
     DEFAULTS: dict[str, Any] = dict(
         simulations=100, c_uct=1.4, discount=0.95, rollout_depth=None, max_steps=None, seed=0,
-        prior_fn=None, value_fn=None, prior_mix=0.0,
+        prior_fn=None, value_fn=None, prior_mix=0.0, evaluate="auto", root="puct", reuse=False,
+        prior=None, max_considered=16, gumbel_scale=1.0, threads=1,
     )  # fmt: skip
 
     def __init__(
@@ -349,55 +419,143 @@ class MCTSAgent(BaseAgent):
         prior_fn: PriorFn | None = None,
         value_fn: ValueFn | None = None,
         prior_mix: float = 0.0,
+        evaluate: str = "auto",
+        root: str = "puct",
+        reuse: bool = False,
+        prior: str | None = None,
+        max_considered: int = 16,
+        gumbel_scale: float = 1.0,
+        threads: int = 1,
     ) -> None:
         check_positive("simulations", simulations)
         check_positive("rollout_depth", rollout_depth, allow_none=True)
         check_positive("max_steps", max_steps, allow_none=True)
+        check_positive("max_considered", max_considered)
+        check_positive("threads", threads)
         for what, value, ok, allowed in (
             ("c_uct", c_uct, lambda v: v >= 0, "a non-negative number"),
             ("discount", discount, lambda v: 0 < v <= 1, "a number in (0, 1]"),
             ("prior_mix", prior_mix, lambda v: 0 <= v <= 1, "a number in [0, 1]"),
+            ("gumbel_scale", gumbel_scale, lambda v: v >= 0, "a non-negative number"),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
                 raise ValueError(f"{what} must be {allowed}, got {value!r}")
-        for what, fn in (("prior_fn", prior_fn), ("value_fn", value_fn)):
-            if fn is not None and not callable(fn):
-                raise ValueError(
-                    f"{what} must be a callable (task, cell, path) or None, got {fn!r}"
-                )
+        if evaluate not in EVALUATE:
+            raise ValueError(f"evaluate must be one of {', '.join(EVALUATE)}, got {evaluate!r}")
+        if root not in ROOTS:
+            raise ValueError(f"root must be one of {', '.join(ROOTS)}, got {root!r}")
+        if not isinstance(reuse, bool):
+            raise ValueError(f"reuse must be true or false, got {reuse!r}")
+        _check_fn("prior_fn", prior_fn)
+        _check_fn("value_fn", value_fn)
+        params = dict(simulations=simulations, c_uct=c_uct, discount=discount, rollout_depth=rollout_depth,
+                      max_steps=max_steps, seed=seed, prior_fn=prior_fn, value_fn=value_fn,
+                      prior_mix=prior_mix, evaluate=evaluate, root=root, reuse=reuse, prior=prior,
+                      max_considered=max_considered, gumbel_scale=gumbel_scale, threads=threads)  # fmt: skip
+        self.name = format_name("mcts", params, self.DEFAULTS)
+        if prior is not None:
+            if prior_fn is not None or value_fn is not None:
+                raise ValueError("give prior=PATH or prior_fn/value_fn, not both")
+            from agents.search.priors import load_hooks
+
+            prior_fn, value_fn = load_hooks(str(prior))
+            self.start_method = "spawn"  # a torch model: the runner starts workers with spawn
+        if evaluate == "auto":
+            evaluate = "value" if value_fn is not None else "rollout"
+        if evaluate == "value" and value_fn is None:
+            raise ValueError(
+                "evaluate=value needs a value_fn (or a prior=PATH model with a value head)"
+            )
         self.simulations, self.c_uct, self.discount = simulations, float(c_uct), float(discount)
         self.rollout_depth, self.max_steps, self.seed = rollout_depth, max_steps, check_seed(seed)
         self.prior_fn, self.value_fn, self.prior_mix = prior_fn, value_fn, float(prior_mix)
-        params = dict(simulations=simulations, c_uct=c_uct, discount=discount, rollout_depth=rollout_depth,
-                      max_steps=max_steps, seed=seed, prior_fn=prior_fn, value_fn=value_fn, prior_mix=prior_mix)  # fmt: skip
-        self.name = format_name("mcts", params, self.DEFAULTS)
+        self.evaluate, self.root, self.reuse, self.prior = evaluate, root, reuse, prior
+        self.config = _Config(
+            simulations=simulations, c_uct=float(c_uct), discount=float(discount),
+            rollout_depth=rollout_depth, max_steps=max_steps, seed=check_seed(seed),
+            prior_fn=prior_fn, value_fn=value_fn, prior_mix=float(prior_mix), evaluate=evaluate,
+            root=root, reuse=reuse, max_considered=min(int(max_considered), 4),
+            gumbel_scale=float(gumbel_scale), threads=int(threads),
+        )  # fmt: skip
 
     def solve(self, task: Task) -> Trajectory:
-        t0 = time.perf_counter()
-        rng, neighbors = task_random(self.seed, task), maze_neighbors_fn(task.maze)
-        depth = self.rollout_depth or task.maze.n_cells
-        limit = self.max_steps or 4 * task.maze.n_cells
-        cells, nodes, forward, rollout_steps, sims = [task.origin], 0, 0, 0, 0
-        while cells[-1] != task.target and len(cells) <= limit:
-            options = neighbors(cells[-1])
-            if len(options) <= 1:  # a dead end (or a cell with no move): nothing to decide
-                if not options:
-                    break
-                cells.append(options[0])
-                continue
-            out = mcts_search(
-                task, cells[-1], cells, neighbors_fn=neighbors, rng=rng, simulations=self.simulations,
-                c_uct=self.c_uct, discount=self.discount, rollout_depth=depth,
-                prior_fn=self.prior_fn, value_fn=self.value_fn, prior_mix=self.prior_mix,
-            )  # fmt: skip
-            cells.append(out.cell)
-            nodes, forward = nodes + out.nodes_expanded, forward + out.forward_passes
-            rollout_steps, sims = rollout_steps + out.rollout_steps, sims + self.simulations
-        return make_trajectory(
-            cells,
-            nodes_expanded=nodes,
-            forward_passes=forward,
-            seconds=time.perf_counter() - t0,
-            gave_up=cells[-1] != task.target,
-            extra={"simulations": sims, "rollout_steps": rollout_steps},
-        )
+        return self.solve_batch([task])[0]
+
+    def solve_batch(self, tasks: Sequence[Task]) -> list[Trajectory]:
+        """Solve ``tasks`` in lockstep, one batch per maze shape (so no maze is padded to another's
+        size); ``seconds`` is each batch's time split evenly over its tasks."""
+        out: list[Trajectory | None] = [None] * len(tasks)
+        for group in group_by_shape(tasks).values():
+            part = [tasks[i] for i in group]
+            forest, seconds = _run(part, self.config)
+            for b, (i, task) in enumerate(zip(group, part, strict=True)):
+                cols = task.maze.shape[1]
+                flat = forest.path[b, : forest.length[b]].tolist()
+                cells = [(f // cols, f % cols) for f in flat]
+                out[i] = make_trajectory(
+                    cells,
+                    nodes_expanded=int(forest.nodes[b]),
+                    forward_passes=int(forest.forward[b]),
+                    seconds=seconds / len(part),
+                    gave_up=cells[-1] != task.target,
+                    extra={
+                        "simulations": int(forest.sims[b]),
+                        "rollout_steps": int(forest.steps[b]),
+                    },
+                )
+        return out  # type: ignore[return-value]
+
+
+def mcts_search(
+    task: Task,
+    cell: Coord,
+    path: Sequence[Coord],
+    *,
+    simulations: int = 100,
+    c_uct: float = 1.4,
+    discount: float = 0.95,
+    rollout_depth: int = 100,
+    prior_fn: PriorFn | None = None,
+    value_fn: ValueFn | None = None,
+    prior_mix: float = 0.0,
+    evaluate: str = "auto",
+    root: str = "puct",
+    seed: int = 0,
+) -> SearchOutput:
+    """One search from ``cell`` (a batch of one): grow a tree and pick the move to make.
+
+    A pure function of its arguments (rollouts draw from the stream of ``(seed, task, len(path) -
+    1, simulation)``); see the module docstring for the rules. ``cell`` must be ``path[-1]``, have
+    at least one open move and differ from ``task.target``.
+
+    Args:
+        task: the task (passed on to ``prior_fn`` / ``value_fn``; its target ends episodes).
+        cell: the agent's current cell (the root).
+        path: the real path so far, from the origin to ``cell`` (both included).
+        simulations, c_uct, discount, rollout_depth, prior_fn, value_fn, prior_mix, evaluate,
+            root, seed: as for :class:`MCTSAgent`.
+
+    Returns:
+        The chosen move with the root statistics and counters.
+    """
+    if tuple(path[-1]) != tuple(cell):
+        raise ValueError(f"cell {cell} must be the last cell of path (got {path[-1]})")
+    agent = MCTSAgent(simulations=simulations, c_uct=c_uct, discount=discount,
+                      rollout_depth=rollout_depth, seed=seed, prior_fn=prior_fn, value_fn=value_fn,
+                      prior_mix=prior_mix, evaluate=evaluate, root=root)  # fmt: skip
+    cfg = agent.config
+    forest = _Forest([task], cfg, np.array([len(path) + 1]))
+    cols = task.maze.shape[1]
+    flat = [r * cols + c for r, c in path]
+    forest.path[0, : len(flat)] = flat
+    forest.length[0] = len(flat)
+    forest.on_real[0, flat] = True
+    active = np.array([0])
+    forest.search(active, active)
+    action = int(forest.choose(active)[0])
+    kids = forest.children[0, 0]
+    visits = tuple(int(forest.visits[0, k]) if k >= 0 else 0 for k in kids)
+    values = tuple(float(forest.value_sum[0, k] / forest.visits[0, k]) if k >= 0 and forest.visits[0, k] else 0.0 for k in kids)  # fmt: skip
+    nb = int(forest.nbr[0, flat[-1], action])
+    return SearchOutput(action, (nb // cols, nb % cols), visits, values, int(forest.nodes[0]),
+                        int(forest.forward[0]), int(forest.steps[0]))  # fmt: skip
