@@ -318,6 +318,12 @@ def _check_path(parsed: Parsed, problems: _Problems) -> None:
                 problems.add(f"path crosses a wall from {a} to {cell} (path[{i - 1}] -> path[{i}])")
 
 
+def _looks_like_grid(tokens: list[str]) -> bool:
+    from maze_env.tokens.grid import looks_like_grid
+
+    return looks_like_grid(tokens)
+
+
 def parse(
     tokens: Sequence[str] | str, shape: Shape | None = None, *, scheme: str | None = None
 ) -> Parsed:
@@ -350,12 +356,22 @@ def _parse(
     walls_scheme = None
     if scheme is not None:
         if scheme in SCHEMES:
-            walls_scheme = SCHEMES[scheme].walls
+            walls_scheme = getattr(SCHEMES[scheme], "walls", None)
         else:
             problems.add(f"unknown scheme {scheme!r} ignored; known: {', '.join(SCHEMES)}")
     if isinstance(tokens, str):
         tokens = tokens.split()
     tokens = [t if isinstance(t, str) else str(t) for t in tokens]
+    if scheme in ("grid", "grid_cells") or (scheme is None and _looks_like_grid(tokens)):
+        from maze_env.tokens.grid import parse_grid
+
+        maze, origin, target, path = parse_grid(tokens, shape, problems)
+        parsed = Parsed(maze, origin, target, path)
+        if path is not None and not path:
+            problems.add("empty path")
+        _check_path(parsed, problems)
+        parsed.problems = problems.final()
+        return parsed
     end = len(tokens)
     while end and tokens[end - 1] == PADDING:
         end -= 1

@@ -89,23 +89,50 @@ class Scheme:
         return [f"({r},{c})"]
 
 
+@dataclass(frozen=True)
+class GridScheme:
+    """A compact, size-independent scheme: the maze as a raster of cell tokens.
+
+    One token per cell in row-major order naming its open sides (16 values; the cell holding the
+    origin, the target, or both has its own 16), ``<EOL>`` after each row, then ``<PATH_START>``,
+    the path, ``<PATH_END>``. See :mod:`maze_env.tokens.grid`.
+
+    Attributes:
+        name: registry key (``"grid"`` or ``"grid_cells"``).
+        path: ``"moves"``: the path as moves ``UP RIGHT DOWN LEFT`` from the origin (fully
+            size-independent); ``"cells"``: each path cell as two tokens ``rowR colC``, the origin
+            included (the model reads where it is; rows and columns up to the vocabulary's size).
+    """
+
+    name: str
+    path: str = "moves"
+
+    @property
+    def step_width(self) -> int:
+        """Tokens per path step."""
+        return 1 if self.path == "moves" else 2
+
+
 def _scheme_name(split: bool, walls: bool, sorted_: bool) -> str:
     return "aotp" + "_split" * split + "_walls" * walls + "_sorted" * sorted_
 
 
-SCHEMES: dict[str, Scheme] = {
+SCHEMES: dict[str, Scheme | GridScheme] = {
     _scheme_name(s, w, o): Scheme(_scheme_name(s, w, o), s, w, o)
     for s in (False, True)
     for w in (False, True)
     for o in (False, True)
 }
+SCHEMES["grid"] = GridScheme("grid", "moves")
+SCHEMES["grid_cells"] = GridScheme("grid_cells", "cells")
 """Every scheme by name: ``aotp``, ``aotp_split``, ``aotp_walls``, ``aotp_sorted`` and their
-combinations (suffixes in the order ``_split``, ``_walls``, ``_sorted``)."""
+combinations (suffixes in the order ``_split``, ``_walls``, ``_sorted``); and the compact
+raster schemes ``grid`` and ``grid_cells`` (:class:`GridScheme`)."""
 
 
-def get_scheme(scheme: str | Scheme) -> Scheme:
-    """The :class:`Scheme` named ``scheme`` (or ``scheme`` itself), else a ``ValueError``."""
-    if isinstance(scheme, Scheme):
+def get_scheme(scheme: str | Scheme | GridScheme) -> Scheme | GridScheme:
+    """The scheme named ``scheme`` (or ``scheme`` itself), else a ``ValueError``."""
+    if isinstance(scheme, (Scheme, GridScheme)):
         return scheme
     try:
         return SCHEMES[scheme]
@@ -181,7 +208,7 @@ def tokenize(
     origin: Coord,
     target: Coord,
     path: Sequence[Coord] | None = None,
-    scheme: str | Scheme = "aotp",
+    scheme: str | Scheme | GridScheme = "aotp",
     rng: np.random.Generator | None = None,
 ) -> list[str]:
     """A task (and optionally its path) as tokens.
@@ -194,6 +221,7 @@ def tokenize(
             ``<PATH_START>`` (as maze-dataset's prompts do).
         scheme: a name from :data:`SCHEMES` (default ``"aotp"``: maze-dataset's text exactly).
         rng: numpy Generator for the edge order and directions; ``None``: sorted (module docs).
+            Grid schemes have no edge order and ignore it.
 
     Returns:
         The tokens; ``" ".join(tokens)`` is the text form.
@@ -202,6 +230,10 @@ def tokenize(
         ValueError: unknown scheme, or a cell outside the maze.
     """
     sch = get_scheme(scheme)
+    if isinstance(sch, GridScheme):
+        from maze_env.tokens.grid import tokenize_grid
+
+        return tokenize_grid(maze, origin, target, path, sch)
     cols = maze.shape[1]
     origin = check_cell(origin, maze.shape, "origin")
     target = check_cell(target, maze.shape, "target")

@@ -59,8 +59,16 @@ class Vocabulary:
     Args:
         max_shape: the largest ``(rows, cols)`` (an int means square).
         scheme: a name from :data:`~maze_env.tokens.SCHEMES`; fixes the coordinate tokens and
-            what :meth:`encode_tasks` writes.
+            what :meth:`encode_tasks` writes. A grid scheme gives a
+            :class:`~maze_env.tokens.grid.GridVocabulary`.
     """
+
+    def __new__(cls, max_shape: int | Shape = 6, scheme: str | Scheme = "aotp") -> Vocabulary:
+        if cls is Vocabulary and not isinstance(get_scheme(scheme), Scheme):
+            from maze_env.tokens.grid import GridVocabulary  # a grid scheme: its own layout
+
+            return super().__new__(GridVocabulary)
+        return super().__new__(cls)
 
     def __init__(self, max_shape: int | Shape, scheme: str | Scheme = "aotp") -> None:
         rows, cols = (

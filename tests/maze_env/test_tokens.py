@@ -323,3 +323,52 @@ def test_parse_never_raises(tokens: list[str], shape: tuple[int, int] | None) ->
     if shape is not None and parsed.maze is not None:
         assert parsed.maze.shape == shape
     parse(" ".join(tokens), shape=shape)
+
+
+# -- the compact grid schemes ------------------------------------------------------------------------
+
+
+def test_grid_exact_text_and_length() -> None:
+    path = [(0, 0), (0, 1), (1, 1)]
+    # (0,0): right open = 2, origin; (0,1): left + down = 8 + 4; (1,0): right = 2; (1,1): up + left
+    assert " ".join(tokenize(HAND, (0, 0), (1, 1), path, scheme="grid")) == (
+        "o2 c12 <EOL> c2 t9 <EOL> <PATH_START> RIGHT DOWN <PATH_END>"
+    )
+    assert " ".join(tokenize(HAND, (0, 0), (1, 1), path, scheme="grid_cells")).endswith(
+        "<PATH_START> row0 col0 row0 col1 row1 col1 <PATH_END>"
+    )
+    assert tokenize(HAND, (1, 1), (1, 1), scheme="grid")[4] == "x9"  # origin == target
+    maze = generate("dfs", (6, 6), seed=0)
+    assert len(tokenize(maze, (0, 0), (5, 5), scheme="grid")) == 6 * 7 + 1  # vs ~150 for aotp
+
+
+def test_grid_vocabulary_is_size_independent() -> None:
+    small, big = Vocabulary(4, "grid"), Vocabulary((30, 30), "grid")
+    assert small.tokens == big.tokens and len(small) == 7 + 64 + 1
+    tasks = [Task(generate("dfs", (12, 9), seed=s), (0, 0), (11, 8)) for s in range(3)]
+    ids = small.encode_tasks(tasks, paths="shortest")  # larger than max_shape: fine for moves
+    assert small.decode_batch(ids)[0] == tokenize(
+        tasks[0].maze, (0, 0), (11, 8), shortest_path(tasks[0].maze, (0, 0), (11, 8)), "grid"
+    )
+    with pytest.raises(ValueError, match=r"12x9 maze does not fit .* max_shape \(4, 4\)"):
+        Vocabulary(4, "grid_cells").encode_tasks(tasks)
+    with pytest.raises(ValueError, match="not a single move"):
+        small.encode_tasks(tasks[:1], paths=[[(0, 0), (0, 2)]])
+
+
+def test_grid_parse_reports_problems() -> None:
+    def problems(text: str) -> list[str]:
+        return parse(text).problems
+
+    assert problems("o2 c8 <EOL> c0 t0 <EOL> <PATH_START>") == []  # a 2x2 maze, one passage
+    assert any("disagree" in p for p in problems("o2 c0 <EOL> c0 t0 <EOL> <PATH_START>"))
+    assert any("outside of the grid" in p for p in problems("o1 c0 <EOL> c0 t0 <EOL> <PATH_START>"))
+    assert any("has 1 cells" in p for p in problems("o0 c0 <EOL> t0 <EOL> <PATH_START>"))
+    assert any("no <EOL>" in p for p in problems("o0 c0 <EOL> c0 t0 <PATH_START>"))
+    assert any("no origin" in p for p in problems("c0 c0 <EOL> c0 t0 <EOL> <PATH_START>"))
+    walk = parse("o2 c8 <EOL> c0 t0 <EOL> <PATH_START> RIGHT RIGHT <PATH_END>")
+    assert walk.path == [(0, 0), (0, 1), (0, 2)]
+    assert any("outside the 2x2 grid" in p for p in walk.problems)
+    wall = parse("o2 c8 <EOL> c0 t0 <EOL> <PATH_START> DOWN <PATH_END>")
+    assert any("crosses a wall" in p for p in wall.problems)
+    assert parse("o2 c8 <EOL> c0 t0 <EOL> <PATH_START> row0 col0 row0 <PATH_END>").problems

@@ -1,0 +1,678 @@
+"""Train the path-predicting transformer: ``main(config)`` (``mazebench train-transformer``).
+
+Data: the tasks of one or more :class:`~maze_env.dataset.DatasetConfig` (named training sets or
+inline configs) with their shortest paths, encoded once into id arrays (AOTP schemes re-encode
+every epoch with a fresh adjacency order: it is one vectorised call). The loss is on the path
+tokens only (what follows ``<PATH_START>``, ``<PATH_END>`` included). AdamW, linear warm-up then
+cosine decay, gradient clipping, optional bf16 autocast and ``torch.compile``.
+
+Every ``eval_every`` steps: greedy exact rate on held-out tasks (disjoint from the training
+tasks), and beam(k) exact on a subset (``eval/lookahead_gain`` = beam - greedy), to TensorBoard
+and ``log.jsonl``. Checkpoints (``train_state.pt``: weights, optimizer, step, RNG, clocks; and the
+agent-facing ``model.safetensors`` + ``config.json``) are written atomically; ``resume=True``
+continues a killed run exactly where it stopped (the data order is a function of the step).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from agents.transformer.decoding import Codec, decode
+from agents.transformer.model import GPT, GPTConfig
+from maze_env.dataset import DatasetConfig, MazeDataset
+from maze_env.solve import batch_shortest_path_arrays
+from maze_env.tokens import Vocabulary
+from maze_env.tokens.schemes import PATH_START, Scheme
+
+_NOT_COMPARED = {
+    "max_minutes",
+    "eval_every",
+    "threads",
+    "out_dir",
+    "progress",
+    "log_every",
+    "name",
+    "eval_beam_n",
+    "eval_n",
+    "tensorboard",
+}
+"""Config fields a resumed run may change (they do not change the weights' trajectory)."""
+
+
+@dataclass
+class TrainConfig:
+    """Arguments of a training run (YAML-loadable with :meth:`from_yaml`)."""
+
+    name: str = "transformer"
+    """Run name (used in logs and the checkpoint's meta)."""
+    out_dir: str = "runs/transformer"
+    """Folder for checkpoints, ``log.jsonl`` and TensorBoard events."""
+    scheme: str = "grid"
+    """Token scheme (a key of ``maze_env.tokens.SCHEMES``)."""
+    max_shape: list[int] = field(default_factory=lambda: [16, 16])
+    """Largest maze the vocabulary must write (coordinate schemes only)."""
+    train_sets: list[Any] = field(default_factory=lambda: ["default"])
+    """Training data: names in ``agents/training_sets.yaml`` or inline DatasetConfig mappings."""
+    eval_sets: list[Any] = field(
+        default_factory=lambda: [{"generator": "dfs", "shape": [6, 6], "n": 500, "seed": 1000}]
+    )
+    """Held-out evaluation data (DatasetConfig mappings); made disjoint from the training tasks."""
+    n_layer: int = 4
+    """Transformer blocks."""
+    n_head: int = 4
+    """Attention heads."""
+    d_model: int = 128
+    """Residual width."""
+    d_mlp: int | None = None
+    """MLP width (None: 4 * d_model)."""
+    pos: str = "learned"
+    """Positional encoding: learned, rotary or none."""
+    dropout: float = 0.0
+    """Dropout rate."""
+    n_ctx: int = 0
+    """Context length (0: the longest training or evaluation sequence)."""
+    batch_size: int = 64
+    """Sequences per optimizer step (global, across DDP ranks)."""
+    lr: float = 1e-3
+    """Peak learning rate."""
+    min_lr: float = 1e-4
+    """Learning rate at the end of the cosine decay."""
+    warmup_steps: int = 200
+    """Linear warm-up steps."""
+    max_steps: int = 10000
+    """Optimizer steps (the cosine schedule's length)."""
+    weight_decay: float = 0.1
+    """AdamW weight decay on matrices (not on biases, LayerNorms, embeddings)."""
+    beta2: float = 0.99
+    """AdamW's beta2."""
+    grad_clip: float = 1.0
+    """Clip the global gradient norm to this (0: off)."""
+    seed: int = 0
+    """Seed of initialisation, data order and sampling."""
+    bf16: bool = False
+    """bf16 autocast (measured slower than fp32 on this CPU)."""
+    compile: bool = False
+    """torch.compile the model."""
+    threads: int = 2
+    """torch.set_num_threads."""
+    max_minutes: float = 0.0
+    """Stop after this many CPU-minutes of this run (all sessions), checkpointing (0: no limit)."""
+    anneal_by_time: bool = False
+    """Run the cosine decay over ``max_minutes`` of CPU time (whichever of steps and time is
+    further along), so a time-limited run ends annealed. Not bit-reproducible (timing varies)."""
+    init_from: str | None = None
+    """Start from the weights of this checkpoint folder (same model shape and vocabulary): a
+    curriculum, e.g. 6x6 after 5x5 with a size-independent scheme."""
+    eval_every: int = 500
+    """Steps between evaluations (and checkpoints)."""
+    eval_n: int = 500
+    """Held-out tasks per evaluation set for greedy exact."""
+    eval_beam_n: int = 100
+    """Tasks of the first evaluation set for beam exact (lookahead gain; 0: off)."""
+    beam_k: int = 4
+    """Beam width for the lookahead gain."""
+    log_every: int = 50
+    """Steps between train/loss log lines."""
+    progress: bool = True
+    """tqdm progress bar."""
+    tensorboard: bool = True
+    """Write TensorBoard events to out_dir/tb."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(
+                f"unknown training config key(s) {unknown}; allowed: {', '.join(sorted(names))}"
+            )
+        return cls(**data)
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> TrainConfig:
+        import yaml
+
+        return cls.from_dict(yaml.safe_load(Path(path).read_text()) or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {
+        "name": "tiny", "scheme": "grid_cells", "train_sets": ["dfs_5x5"],
+        "eval_sets": [{"generator": "dfs", "shape": [5, 5], "n": 500, "seed": 1005}],
+        "n_layer": 4, "n_head": 4, "d_model": 96, "n_ctx": 128, "batch_size": 64, "lr": 2e-3,
+        "max_steps": 100000, "warmup_steps": 200, "max_minutes": 14.0, "anneal_by_time": True,
+        "eval_every": 500, "eval_n": 300, "threads": 1,
+    },
+    "grid6": {
+        "name": "grid6", "scheme": "grid_cells", "train_sets": ["default"],
+        "init_from": "checkpoints/transformer_tiny",
+        "eval_sets": [{"generator": "dfs", "shape": [6, 6], "n": 500, "seed": 1006},
+                      {"generator": "dfs", "shape": [5, 5], "n": 200, "seed": 1005}],
+        "n_layer": 4, "n_head": 4, "d_model": 96, "n_ctx": 128, "batch_size": 64, "lr": 1.5e-3,
+        "max_steps": 100000, "warmup_steps": 100, "max_minutes": 24.0, "anneal_by_time": True,
+        "eval_every": 500, "eval_n": 300, "threads": 2,
+    },
+}  # fmt: skip
+"""Named configurations (``--preset``); each field a :class:`TrainConfig` field."""
+
+
+# ------------------------------------------------------------------------------------------------
+# data
+# ------------------------------------------------------------------------------------------------
+
+
+def resolve_set(spec: Any) -> DatasetConfig:
+    """A training-set name or a DatasetConfig mapping as a DatasetConfig."""
+    if isinstance(spec, str):
+        from agents.training_sets import TRAINING_SETS
+
+        if spec not in TRAINING_SETS:
+            raise ValueError(
+                f"unknown training set {spec!r}; declared in agents/training_sets.yaml: {', '.join(TRAINING_SETS)}"
+            )
+        return TRAINING_SETS[spec]
+    return DatasetConfig.from_dict(spec)
+
+
+@dataclass
+class EncodedSet:
+    """One dataset's tasks as arrays, ready to encode (``paths`` as ``(cells, lengths)``)."""
+
+    dataset: MazeDataset
+    paths: tuple[np.ndarray, np.ndarray]
+
+
+def load_sets(
+    specs: list[Any], exclude: list[MazeDataset] = (), cache_dir: str | None = None
+) -> list[EncodedSet]:  # type: ignore[assignment]
+    out = []
+    for spec in specs:
+        config = resolve_set(spec)
+        same = [d for d in exclude if d.config.shape == config.shape]
+        ds = MazeDataset.from_config(config, cache_dir=cache_dir, exclude=same or None)
+        if len(ds) == 0:
+            raise ValueError(f"dataset {config.to_dict()} is empty")
+        paths = batch_shortest_path_arrays(ds.mazes, ds.origins, ds.targets)
+        out.append(EncodedSet(ds, paths))
+    return out
+
+
+def encode_sets(
+    vocab: Vocabulary, sets: list[EncodedSet], length: int, rng: np.random.Generator | None
+) -> np.ndarray:
+    """``int32[N, length]`` ids of every task of ``sets`` with its shortest path."""
+    return np.concatenate(
+        [
+            vocab.encode_arrays(
+                s.dataset.mazes,
+                s.dataset.origins,
+                s.dataset.targets,
+                s.paths,
+                rng=rng,
+                length=length,
+            )
+            for s in sets
+        ]
+    )
+
+
+def loss_targets(ids: torch.Tensor, path_start: int, pad_id: int) -> torch.Tensor:
+    """``(B, T)`` next-token targets, ``-1`` except where the next token is a path token."""
+    T = ids.shape[1]
+    start = (ids == path_start).int().argmax(dim=1, keepdim=True)  # (B, 1)
+    pos = torch.arange(T)[None, :]
+    nxt = torch.cat([ids[:, 1:], torch.full_like(ids[:, :1], pad_id)], dim=1)
+    keep = (pos >= start) & (nxt != pad_id)
+    return torch.where(keep, nxt, torch.full_like(nxt, -1))
+
+
+def batch_indices(step: int, n: int, batch_size: int, seed: int) -> np.ndarray:
+    """Rows of batch ``step``: epochs are seeded permutations, so the order is a function of step."""
+    per_epoch = max(1, n // batch_size)
+    epoch, k = divmod(step, per_epoch)
+    perm = np.random.default_rng([seed, epoch]).permutation(n)
+    return perm[k * batch_size : (k + 1) * batch_size]
+
+
+# ------------------------------------------------------------------------------------------------
+# schedule, optimizer, evaluation
+# ------------------------------------------------------------------------------------------------
+
+
+def lr_at(step: int, c: TrainConfig, cpu_s: float = 0.0) -> float:
+    """Linear warm-up to ``lr``, cosine decay to ``min_lr`` at ``max_steps`` (or, with
+    ``anneal_by_time``, at ``max_minutes`` of CPU time if that comes first)."""
+    if step < c.warmup_steps:
+        return c.lr * (step + 1) / c.warmup_steps
+    frac = min(1.0, (step - c.warmup_steps) / max(1, c.max_steps - c.warmup_steps))
+    if c.anneal_by_time and c.max_minutes > 0:
+        frac = max(frac, min(1.0, cpu_s / (60 * c.max_minutes)))
+    return c.min_lr + 0.5 * (1 + math.cos(math.pi * frac)) * (c.lr - c.min_lr)
+
+
+def make_optimizer(model: GPT, c: TrainConfig) -> torch.optim.AdamW:
+    decay = [
+        p for n, p in model.named_parameters() if p.dim() >= 2 and "wte" not in n and "wpe" not in n
+    ]
+    other = [
+        p
+        for n, p in model.named_parameters()
+        if not (p.dim() >= 2 and "wte" not in n and "wpe" not in n)
+    ]
+    groups = [
+        {"params": decay, "weight_decay": c.weight_decay},
+        {"params": other, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=c.lr, betas=(0.9, c.beta2))
+
+
+def exact_rate(
+    model: GPT, codec: Codec, ds: MazeDataset, n: int, mode: str = "greedy", k: int = 4
+) -> float:
+    """Fraction of the first ``n`` tasks decoded to a valid shortest path."""
+    tasks = [ds[i] for i in range(min(n, len(ds)))]
+    results = decode(model, codec, tasks, mode, k=k)
+    lengths = ds.path_lengths[: len(tasks)]
+    ok = 0
+    for task, res, length in zip(tasks, results, lengths, strict=True):
+        cells = res.cells
+        if (
+            res.problems
+            or len(cells) != int(length) + 1
+            or cells[0] != task.origin
+            or cells[-1] != task.target
+        ):
+            continue
+        ok += all(task.maze.has_passage(a, b) for a, b in zip(cells[:-1], cells[1:], strict=True))
+    return ok / max(1, len(tasks))
+
+
+# ------------------------------------------------------------------------------------------------
+# checkpoints
+# ------------------------------------------------------------------------------------------------
+
+
+def _atomic(path: Path, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def vocab_info(vocab: Vocabulary) -> dict[str, Any]:
+    return {
+        "scheme": vocab.scheme.name,
+        "max_shape": list(vocab.max_shape),
+        "size": len(vocab),
+        "tokens_sha": _sha(vocab.tokens),
+    }
+
+
+def _sha(tokens: tuple[str, ...]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(tokens).encode()).hexdigest()[:16]
+
+
+def save_checkpoint(
+    out: Path,
+    model: GPT,
+    opt: torch.optim.Optimizer,
+    c: TrainConfig,
+    vocab: Vocabulary,
+    step: int,
+    clocks: dict[str, float],
+) -> None:
+    """Write ``train_state.pt`` (resume), then ``model.safetensors`` and ``config.json`` (agents)."""
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    raw = getattr(model, "_orig_mod", model)
+    weights = {
+        k: v.detach().clone().contiguous()
+        for k, v in raw.state_dict().items()
+        if k != "lm_head.weight"
+    }
+    info = {
+        "train": c.to_dict(),
+        "model": raw.config.to_dict(),
+        "vocab": vocab_info(vocab),
+        "step": step,
+        "clocks": clocks,
+    }
+    state = {
+        "model": weights,
+        "optimizer": opt.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "info": json.dumps(info),
+    }
+    _atomic(out / "train_state.pt", lambda p: torch.save(state, p))
+    _atomic(out / "model.safetensors", lambda p: save_file(weights, p))
+    _atomic(out / "config.json", lambda p: Path(p).write_text(json.dumps(info, indent=1)))
+
+
+def check_compatible(saved: dict[str, Any], c: TrainConfig, vocab: Vocabulary) -> None:
+    """Raise ``ValueError`` naming every config or vocabulary field that differs."""
+    diffs = [
+        f"{k}: checkpoint {saved['train'].get(k)!r} != now {v!r}"
+        for k, v in c.to_dict().items()
+        if k not in _NOT_COMPARED and saved["train"].get(k) != v
+    ]
+    if saved["vocab"] != vocab_info(vocab):
+        diffs.append(f"vocabulary: checkpoint {saved['vocab']} != now {vocab_info(vocab)}")
+    if diffs:
+        raise ValueError(
+            "cannot resume: the checkpoint was trained with another config: " + "; ".join(diffs)
+        )
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint to resume at {path}")
+    try:
+        state = torch.load(path, weights_only=True)
+        state["info"] = json.loads(state["info"])
+    except Exception as err:  # noqa: BLE001 - any unreadable file is the same problem for the user
+        raise ValueError(f"corrupt checkpoint {path}: {type(err).__name__}: {err}") from None
+    return state
+
+
+# ------------------------------------------------------------------------------------------------
+# main
+# ------------------------------------------------------------------------------------------------
+
+
+def build(
+    c: TrainConfig, cache_dir: str | None = None
+) -> tuple[Vocabulary, list[EncodedSet], list[EncodedSet], int]:
+    """Vocabulary, training and evaluation sets, and the context length."""
+    vocab = Vocabulary(tuple(c.max_shape), c.scheme)
+    train = load_sets(c.train_sets, cache_dir=cache_dir)
+    evals = load_sets(c.eval_sets, exclude=[s.dataset for s in train], cache_dir=cache_dir)
+    need = max(encode_sets(vocab, [s], None, None).shape[1] for s in train + evals)  # type: ignore[arg-type]
+    n_ctx = c.n_ctx or need
+    if need > n_ctx:
+        raise ValueError(f"sequences need {need} tokens but n_ctx={c.n_ctx}; raise n_ctx or use 0")
+    return vocab, train, evals, n_ctx
+
+
+def main(
+    c: TrainConfig, resume: bool = False, cache_dir: str | None = None, stop_at: int | None = None
+) -> dict[str, Any]:
+    """Train (or resume) per ``c``; returns the last log record.
+
+    Args:
+        c: the run's config.
+        resume: continue from ``c.out_dir/train_state.pt`` (same config but :data:`_NOT_COMPARED`).
+        cache_dir: dataset cache folder.
+        stop_at: stop after this step, checkpointing, as if killed there (for tests).
+    """
+    torch.set_num_threads(max(1, c.threads))
+    out = Path(c.out_dir)
+    vocab, train, evals, n_ctx = build(c, cache_dir)
+    mc = GPTConfig(
+        vocab_size=len(vocab),
+        n_ctx=n_ctx,
+        n_layer=c.n_layer,
+        n_head=c.n_head,
+        d_model=c.d_model,
+        d_mlp=c.d_mlp,
+        dropout=c.dropout,
+        pos=c.pos,
+    )
+    torch.manual_seed(c.seed)
+    model = GPT(mc)
+    opt = make_optimizer(model, c)
+    step, clocks = 0, {"cpu_s": 0.0, "wall_s": 0.0}
+    if c.init_from and not resume:
+        _init_from(model, Path(c.init_from), vocab)
+    if resume:
+        state = load_state(out / "train_state.pt")
+        check_compatible(state["info"], c, vocab)
+        model.load_state_dict(state["model"], strict=False)
+        opt.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        step, clocks = state["info"]["step"], state["info"]["clocks"]
+    shuffle = isinstance(vocab.scheme, Scheme) and not vocab.scheme.sorted
+    data = torch.from_numpy(encode_sets(vocab, train, n_ctx, None).astype(np.int64))
+    epoch_len = max(1, len(data) // c.batch_size)
+    path_start, pad = vocab.id_of(PATH_START), vocab.pad_id
+    world, rank = _distributed()
+    if c.batch_size % world:
+        raise ValueError(f"batch_size={c.batch_size} must be a multiple of the {world} processes")
+    fwd: Any = torch.compile(model) if c.compile else model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        fwd = DistributedDataParallel(fwd)
+    lead = rank == 0
+    codec = Codec(vocab)
+    writer = _writer(out, c) if lead else None
+    log = out / "log.jsonl"
+    out.mkdir(parents=True, exist_ok=True)
+    bar = _bar(c, step) if lead else None
+    t_cpu, t_wall = time.process_time(), time.perf_counter()
+    record: dict[str, Any] = {}
+    losses: list[float] = []
+    enc_epoch = -1
+    while step < c.max_steps:
+        if shuffle and step // epoch_len != enc_epoch:  # fresh adjacency order every epoch
+            enc_epoch = step // epoch_len
+            data = torch.from_numpy(
+                encode_sets(
+                    vocab, train, n_ctx, np.random.default_rng([c.seed, 7, enc_epoch])
+                ).astype(np.int64)
+            )
+        rows = torch.from_numpy(batch_indices(step, len(data), c.batch_size, c.seed))
+        for group in opt.param_groups:
+            group["lr"] = lr_at(
+                step, c, _from_lead(clocks["cpu_s"], world) if c.anneal_by_time else 0.0
+            )
+        losses.append(_step(fwd, model, opt, data[rows], path_start, pad, c, world, rank))
+        step += 1
+        now_cpu, now_wall = time.process_time(), time.perf_counter()
+        clocks["cpu_s"] += now_cpu - t_cpu
+        clocks["wall_s"] += now_wall - t_wall
+        t_cpu, t_wall = now_cpu, now_wall
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        if step % c.log_every == 0 and writer is not None:
+            writer.add_scalar("train/loss", float(np.mean(losses[-c.log_every :])), step)
+            writer.add_scalar("train/lr", opt.param_groups[0]["lr"], step)
+        out_of_time = _agree(
+            (c.max_minutes > 0 and clocks["cpu_s"] >= 60 * c.max_minutes) or step == stop_at, world
+        )
+        if step % c.eval_every == 0 or step == c.max_steps or out_of_time:
+            if lead:
+                record = _evaluate(model, codec, evals, c, step, clocks, losses)
+                _append(log, record)
+                if writer is not None:
+                    for key, value in record.items():
+                        if key.startswith("eval/"):
+                            writer.add_scalar(key, value, step)
+                    writer.flush()
+                if bar is not None:
+                    bar.write(json.dumps(record))
+                save_checkpoint(out, model, opt, c, vocab, step, clocks)
+            losses = []
+            if world > 1:
+                torch.distributed.barrier()
+            t_cpu, t_wall = (
+                time.process_time(),
+                time.perf_counter(),
+            )  # evaluation is not training time
+        if out_of_time:
+            break
+    if bar is not None:
+        bar.close()
+    if world > 1:
+        torch.distributed.destroy_process_group()
+    return record
+
+
+def _distributed() -> tuple[int, int]:
+    """``(world size, rank)``; joins the gloo process group when started by ``torchrun``."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 1, 0
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("gloo")
+    return world, dist.get_rank()
+
+
+def _from_lead(value: float, world: int) -> float:
+    """Rank 0's ``value`` on every rank (one clock drives a time-based schedule)."""
+    if world <= 1:
+        return value
+    t = torch.tensor([value], dtype=torch.float64)
+    torch.distributed.broadcast(t, src=0)
+    return float(t.item())
+
+
+def _agree(flag: bool, world: int) -> bool:
+    """``flag`` of rank 0 on every rank (clocks differ between processes)."""
+    if world <= 1:
+        return flag
+    t = torch.tensor([int(flag)])
+    torch.distributed.broadcast(t, src=0)
+    return bool(t.item())
+
+
+def _step(
+    fwd: Any,
+    model: GPT,
+    opt: torch.optim.Optimizer,
+    ids: torch.Tensor,
+    path_start: int,
+    pad: int,
+    c: TrainConfig,
+    world: int,
+    rank: int,
+) -> float:
+    """One optimizer step on the global batch ``ids`` (this rank's rows ``rank::world``).
+
+    Each rank's loss is its summed token losses over the global batch's supervised-token count
+    (times ``world``, which DDP's gradient averaging divides out), so any number of processes
+    follows the single-process loss curve. Returns the global mean loss.
+    """
+    count = int((loss_targets(ids, path_start, pad) != -1).sum())
+    mine = ids[rank::world]
+    mine = mine[:, : int((mine != pad).sum(1).max())]
+    targets = loss_targets(mine, path_start, pad)
+    model.train()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=c.bf16):
+        logits, _ = fwd(mine)
+    part = (
+        torch.nn.functional.cross_entropy(
+            logits.float().view(-1, logits.shape[-1]),
+            targets.reshape(-1),
+            ignore_index=-1,
+            reduction="sum",
+        )
+        / count
+    )
+    opt.zero_grad(set_to_none=True)
+    (part * world).backward()
+    if c.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), c.grad_clip)
+    opt.step()
+    total = part.detach()
+    if world > 1:
+        torch.distributed.all_reduce(total)
+    return float(total)
+
+
+def _init_from(model: GPT, folder: Path, vocab: Vocabulary) -> None:
+    """Load ``folder/model.safetensors`` into ``model``; errors name what differs."""
+    from safetensors.torch import load_file
+
+    if not (folder / "config.json").is_file() or not (folder / "model.safetensors").is_file():
+        raise FileNotFoundError(
+            f"init_from={str(folder)!r}: no config.json and model.safetensors there"
+        )
+    info = json.loads((folder / "config.json").read_text())
+    if info["model"] != model.config.to_dict():
+        diffs = [
+            f"{k}: {info['model'].get(k)!r} != {v!r}"
+            for k, v in model.config.to_dict().items()
+            if info["model"].get(k) != v
+        ]
+        raise ValueError(f"init_from={str(folder)!r} has another model shape: {'; '.join(diffs)}")
+    if info["vocab"]["tokens_sha"] != vocab_info(vocab)["tokens_sha"]:
+        raise ValueError(
+            f"init_from={str(folder)!r} has another vocabulary: {info['vocab']} != {vocab_info(vocab)}"
+        )
+    model.load_state_dict(load_file(str(folder / "model.safetensors")), strict=False)
+
+
+def _evaluate(
+    model: GPT,
+    codec: Codec,
+    evals: list[EncodedSet],
+    c: TrainConfig,
+    step: int,
+    clocks: dict[str, float],
+    losses: list[float],
+) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "step": step,
+        "train/loss": float(np.mean(losses)) if losses else None,
+        "cpu_minutes": clocks["cpu_s"] / 60,
+        "wall_minutes": clocks["wall_s"] / 60,
+    }
+    for i, s in enumerate(evals):
+        tag = (
+            ""
+            if i == 0
+            else f"_{s.dataset.config.generator}_{s.dataset.config.shape[0]}x{s.dataset.config.shape[1]}"
+        )
+        rec[f"eval/exact{tag}"] = exact_rate(model, codec, s.dataset, c.eval_n)
+    if c.eval_beam_n > 0 and evals:
+        greedy = exact_rate(model, codec, evals[0].dataset, c.eval_beam_n)
+        beam = exact_rate(model, codec, evals[0].dataset, c.eval_beam_n, "beam", c.beam_k)
+        rec["eval/beam_exact"] = beam
+        rec["eval/lookahead_gain"] = beam - greedy
+    return rec
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+        f.flush()
+
+
+def _writer(out: Path, c: TrainConfig) -> Any:
+    if not c.tensorboard:
+        return None
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(str(out / "tb"))
+
+
+def _bar(c: TrainConfig, step: int) -> Any:
+    if not c.progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=c.max_steps, initial=step, desc=c.name, unit="step", dynamic_ncols=True)
