@@ -1,0 +1,169 @@
+"""The experiment pipeline (`mazebench run`): config parsing, model resolution, the main job end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from train.cli import main
+from train.experiment import (
+    DEFAULT_EXPERIMENT,
+    ExperimentConfig,
+    ModelSpec,
+    model_folders,
+    resolve_agents,
+    train_command,
+)
+
+
+def test_default_experiment_parses_and_names_every_agent_kind():
+    cfg = ExperimentConfig.load(DEFAULT_EXPERIMENT)
+    kinds = {spec.split(":")[0] for spec in cfg.agents}
+    assert {"bfs", "mcts", "transformer", "ppo", "deepthinking"} <= kinds
+    # every shipped checkpoint the default experiment names is in the repository
+    for m in cfg.models:
+        assert m.checkpoint and Path(m.checkpoint).is_dir(), m
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"agents": ["ppo:ckpt=@missing"]}, "refers to model @missing"),
+        ({"colour": "red"}, "unknown key(s) ['colour']"),
+        ({"models": [{"name": "m", "kind": "svm"}]}, "unknown kind 'svm'"),
+        ({"models": [{"name": "m"}]}, "needs at least 'name' and 'kind'"),
+        ({"n": 0}, "n must be at least 1"),
+        ({"quick": {"speed": 2}}, "quick: unknown key(s) ['speed']"),
+    ],
+)
+def test_bad_experiment_fails_naming_the_problem(data, message):
+    with pytest.raises(ValueError, match=None) as err:
+        ExperimentConfig.from_dict(data)
+    assert message in str(err.value)
+
+
+def test_agents_expand_per_model_seed(tmp_path):
+    folders = {"t": [tmp_path / "a", tmp_path / "b"], "p": [tmp_path / "p"]}
+    specs = resolve_agents(["bfs", "transformer:ckpt=@t,decode=beam", "mcts:prior=@p"], folders)
+    assert specs == [
+        "bfs",
+        f"transformer:ckpt={tmp_path / 'a'},decode=beam",
+        f"transformer:ckpt={tmp_path / 'b'},decode=beam",
+        f"mcts:prior={tmp_path / 'p'}",
+    ]
+
+
+def test_models_resolve_to_shipped_checkpoints_else_to_a_cache_keyed_by_config(tmp_path):
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "model.zip").write_bytes(b"x")
+    cfg = ExperimentConfig.from_dict(
+        {
+            "models": [
+                {"name": "a", "kind": "rl", "preset": "tiny", "checkpoint": str(shipped)},
+                {"name": "b", "kind": "rl", "preset": "tiny", "checkpoint": str(tmp_path / "none")},
+                {"name": "unused", "kind": "rl"},
+            ],
+            "agents": ["ppo:ckpt=@a", "ppo:ckpt=@b"],
+        }
+    )
+    with pytest.raises(FileNotFoundError, match="model 'b' .* is not trained"):
+        model_folders(cfg, tmp_path / "cache", train=False)
+    b = cfg.models[1]
+    cached = tmp_path / "cache" / f"b-{b.config_hash(0)}"
+    cached.mkdir(parents=True)
+    (cached / ".trained").write_text("{}")
+    folders = model_folders(cfg, tmp_path / "cache", train=False)
+    assert folders == {"a": [shipped], "b": [cached]}  # the unused model is never trained
+
+
+def test_config_hash_covers_what_changes_the_model():
+    m = ModelSpec(name="x", kind="transformer", preset="tiny")
+    assert m.config_hash(0) != m.config_hash(1)
+    assert m.config_hash(0) != ModelSpec(name="x", kind="transformer", preset="grid6").config_hash(0)
+    assert m.config_hash(0) != ModelSpec(
+        name="x", kind="transformer", preset="tiny", set={"lr": 0.1}
+    ).config_hash(0)
+    assert m.config_hash(0) == ModelSpec(name="other", kind="transformer").config_hash(0)
+
+
+def test_train_command_resumes_a_cut_run(tmp_path):
+    m = ModelSpec(name="x", kind="deepthinking", preset="tiny", set={"steps": 5})
+    cmd = train_command(m, 3, tmp_path / "run")
+    assert cmd[3:6] == ["train-dt", "--preset", "tiny"]
+    assert "steps=5" in cmd and "seed=3" in cmd and "--resume" not in cmd
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "state.json").write_text("{}")
+    assert train_command(m, 3, tmp_path / "run")[-1] == "--resume"
+
+
+def test_run_quick_end_to_end(tmp_path, capsys):
+    config = tmp_path / "exp.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "name": "tiny",
+                "agents": ["bfs", "random_fork", "mcts:simulations=5"],
+                "suites": ["in_distribution", "size_4", "open_field"],
+                "n": 50,
+                "quick": {"n": 12},
+            }
+        )
+    )
+    out = tmp_path / "run"
+    rc = main(["run", "--config", str(config), "--quick", "--out", str(out), "--workers", "1",
+               "--no-progress", "--cache-dir", str(tmp_path / "cache")])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "bfs" in printed and "report:" in printed
+    for name in ("results.json", "report.md", "report.html", "experiment.json"):
+        assert (out / name).is_file(), name
+    results = json.loads((out / "results.json").read_text())
+    names = [a["name"] for a in results["agents"]]
+    assert len(names) == 3
+    for suite in results["suites"]:
+        assert suite["n"] == 12
+        assert results["results"]["bfs"][suite["name"]]["exact"]["mean"] == 1.0
+    random_fork = next(n for n in names if n.startswith("random_fork"))
+    assert results["results"][random_fork]["in_distribution"]["exact"]["mean"] < 1.0
+    assert json.loads((out / "experiment.json").read_text())["quick"] is True
+
+
+@pytest.mark.slow
+def test_run_trains_a_missing_model_once(tmp_path):
+    config = tmp_path / "exp.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "name": "t",
+                "models": [{"name": "p", "kind": "rl", "preset": "tiny"}],
+                "agents": ["bfs", "ppo:ckpt=@p"],
+                "suites": ["size_4"],
+                "n": 5,
+            }
+        )
+    )
+    args = ["run", "--config", str(config), "--workers", "1", "--no-progress",
+            "--models-dir", str(tmp_path / "models")]
+    assert main([*args, "--out", str(tmp_path / "r1")]) == 0
+    (trained,) = (tmp_path / "models").iterdir()
+    stamp = (trained / ".trained").stat().st_mtime_ns
+    assert main([*args, "--out", str(tmp_path / "r2")]) == 0
+    assert (trained / ".trained").stat().st_mtime_ns == stamp  # cached: not retrained
+
+
+@pytest.mark.parametrize("path", sorted(Path("examples").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_experiment_parses(path):
+    cfg = ExperimentConfig.load(path)
+    assert cfg.agents and cfg.suites
+    from train.transformer import TrainConfig
+
+    for m in cfg.models:  # the overrides name real fields of the trainer's config
+        if m.kind == "transformer":
+            TrainConfig.from_dict({k: v for k, v in m.set.items()})
+            from maze_env.tokens import SCHEMES
+
+            assert m.set.get("scheme", "grid_cells") in SCHEMES

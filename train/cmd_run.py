@@ -1,0 +1,118 @@
+"""``mazebench run``: the main job. Resolve (or train) the experiment's models, run every agent on
+every suite, write the report, and print the headline table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from train.experiment import DEFAULT_EXPERIMENT, ExperimentConfig, model_folders, resolve_agents
+
+HEADLINE_SUITES = ("in_distribution", "size_10", "size_16", "size_32", "gen_wilson",
+                   "loops_percolation", "open_field", "target_held_out")
+"""Suites shown in the terminal's headline table (those present in the run)."""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="the main job: every agent (search and learned) on every suite, then the report",
+        description="Run an experiment: resolve its models (the shipped checkpoints; a model "
+        "whose checkpoint is missing is trained first with its preset, cached by config hash so "
+        "a rerun never retrains), run every agent on every suite with the harness, write "
+        "results.json, report.md and report.html, and print the headline table. Without "
+        f"--config: the default experiment ({DEFAULT_EXPERIMENT.relative_to(Path(__file__).parent.parent)}).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        "  mazebench run                          # the default experiment -> runs/default\n"
+        "  mazebench run --quick                  # a smoke run (fewer tasks, suites, agents)\n"
+        "  mazebench run --config examples/size.yaml --out runs/size\n",
+    )
+    p.add_argument("--config", metavar="FILE", help="experiment YAML/JSON (train/experiment.py)")
+    p.add_argument("--quick", action="store_true", help="apply the experiment's quick overrides")
+    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME, runs/NAME-quick)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--n", type=int, default=None, help="tasks per suite (over the experiment's)")
+    p.add_argument("--seed", type=int, default=None, help="run seed (over the experiment's)")
+    p.add_argument(
+        "--models-dir",
+        default="runs/models",
+        metavar="DIR",
+        help="where models without a shipped checkpoint are trained and cached (default: runs/models)",
+    )
+    p.add_argument(
+        "--no-train",
+        action="store_true",
+        help="fail instead of training a model whose checkpoint is missing",
+    )
+    p.add_argument("--cache-dir", default=None, metavar="DIR", help="dataset cache folder")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def headline(results: dict[str, Any], suites: tuple[str, ...] = HEADLINE_SUITES) -> str:
+    """The exact-path rate of every agent on the headline suites, as a plain-text table."""
+    present = [s["name"] for s in results["suites"]]
+    cols = [s for s in suites if s in present] or present[:8]
+    rows = []
+    for a in results["agents"]:
+        per = results["results"].get(a["name"], {})
+        cells = []
+        for s in cols:
+            exact = (per.get(s) or {}).get("exact") or {}
+            mean = exact.get("mean")
+            cells.append("  -  " if mean is None else f"{100 * mean:5.1f}")
+        rows.append((a.get("label") or a["name"], cells))
+    width = max(12, *(len(name) for name, _ in rows))
+    short = [c.replace("loops_", "").replace("target_", "t_")[:9] for c in cols]
+    lines = [f"{'exact %':<{width}} " + " ".join(f"{c:>9}" for c in short)]
+    for name, cells in rows:
+        lines.append(f"{name:<{width}} " + " ".join(f"{c:>9}" for c in cells))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from agents.harness.runner import cores, run_comparison
+
+    cfg = ExperimentConfig.load(args.config or DEFAULT_EXPERIMENT)
+    if args.quick:
+        cfg = cfg.for_quick()
+    out = Path(args.out or f"runs/{cfg.name}{'-quick' if args.quick else ''}")
+    t0 = time.perf_counter()
+    folders = model_folders(cfg, args.models_dir, train=not args.no_train, progress=not args.no_progress)
+    agents = resolve_agents(cfg.agents, folders)
+    out.mkdir(parents=True, exist_ok=True)
+    resolved = {
+        "experiment": cfg.name,
+        "config_file": str(args.config or DEFAULT_EXPERIMENT),
+        "quick": bool(args.quick),
+        "models": {k: [str(p) for p in v] for k, v in folders.items()},
+        "agents": agents,
+        "suites": list(cfg.suites),
+        "n": args.n if args.n is not None else cfg.n,
+        "seed": args.seed if args.seed is not None else cfg.seed,
+    }
+    from agents.harness.run_folder import atomic_write_json
+
+    atomic_write_json(out / "experiment.json", resolved)
+    run_comparison(
+        agents,
+        list(cfg.suites),
+        out,
+        n=resolved["n"],
+        seed=resolved["seed"],
+        workers=args.workers or cores(),
+        quick=bool(args.quick),
+        progress=not args.no_progress,
+        suites_file=cfg.suites_file,
+        cache_dir=args.cache_dir,
+    )
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    print(headline(results))
+    print(f"\ndone in {time.perf_counter() - t0:.0f} s; report: {out / 'report.html'}")
+    sys.stdout.flush()
+    return 0
