@@ -1,4 +1,5 @@
-# make run   : set up .venv and run the main job (search agents on every built-in suite, report)
+# make run   : set up .venv and run the main job (every agent, from the shipped checkpoints, on every built-in suite; report)
+# make quick : the same, --quick (fewer tasks and suites)
 # make test  : set up .venv and run the tests (the default run excludes tests marked slow)
 # make bench : throughput benchmarks against the peers (build them with ../shared/tools/peers-venv.sh)
 PYTHON ?= python3
@@ -11,7 +12,7 @@ RUN_OUT ?= runs/default
 WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 BENCH_PY := $(if $(wildcard $(PEERS)/bin/python),$(PEERS)/bin/python,$(BIN)/python)
 
-.PHONY: setup run test test-all bench lint clean
+.PHONY: setup run quick test test-all bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +27,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 setup: $(VENV)/.installed
 
 run: setup
-	$(BIN)/mazebench compare --suites default --workers $(WORKERS) --out $(RUN_OUT)
-	@echo "report: $(RUN_OUT)/report.html"
+	$(BIN)/mazebench run --workers $(WORKERS) --out $(RUN_OUT)
+
+quick: setup
+	$(BIN)/mazebench run --quick --workers $(WORKERS) --out $(RUN_OUT)-quick
 
 # pytest exits 5 when it collects no test: that is not a failure.
 test: setup

@@ -77,6 +77,7 @@ def headline(results: dict[str, Any], suites: tuple[str, ...] = HEADLINE_SUITES)
 
 def run(args: argparse.Namespace) -> int:
     from agents.harness.runner import cores, run_comparison
+    from agents.harness.suites import DEFAULT_N
 
     cfg = ExperimentConfig.load(args.config or DEFAULT_EXPERIMENT)
     if args.quick:
@@ -98,12 +99,25 @@ def run(args: argparse.Namespace) -> int:
     }
     from agents.harness.run_folder import atomic_write_json
 
+    suites: list[Any] = list(cfg.suites)
+    n = resolved["n"]
+    if cfg.suite_n and args.n is None:
+        import dataclasses
+
+        from agents.harness.suites import resolve_suites
+
+        suites = [
+            dataclasses.replace(s, n=int(cfg.suite_n.get(s.name, n or s.n or DEFAULT_N)))
+            for s in resolve_suites(cfg.suites, cfg.suites_file)
+        ]
+        resolved["suite_n"] = {s.name: s.n for s in suites}
+        n = None
     atomic_write_json(out / "experiment.json", resolved)
     run_comparison(
         agents,
-        list(cfg.suites),
+        suites,
         out,
-        n=resolved["n"],
+        n=n,
         seed=resolved["seed"],
         workers=args.workers or cores(),
         quick=bool(args.quick),

@@ -93,6 +93,8 @@ class ExperimentConfig:
         seed: the run seed (tasks and agents' randomness).
         quick: overrides for ``--quick`` (any of ``n``, ``suites``, ``agents``).
         suites_file: an extra suites file (YAML/JSON, or a user dataset) passed to the runner.
+        suite_n: tasks for particular suites, over ``n`` (e.g. fewer on the 64x64 suite, where
+            the slowest agents take seconds a task); not applied with ``--quick``.
     """
 
     name: str = "experiment"
@@ -103,6 +105,7 @@ class ExperimentConfig:
     seed: int = 0
     quick: Mapping[str, Any] = field(default_factory=dict)
     suites_file: str | None = None
+    suite_n: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "experiment") -> ExperimentConfig:
@@ -163,7 +166,7 @@ class ExperimentConfig:
                         f"agent {spec!r} refers to model @{ref}, which the experiment does not "
                         f"define; models: {', '.join(sorted(names)) or '(none)'}"
                     )
-        for n in (self.n, self.quick.get("n")):
+        for n in (self.n, self.quick.get("n"), *self.suite_n.values()):
             if n is not None and int(n) < 1:
                 raise ValueError(f"n must be at least 1, got {n}")
 
@@ -176,6 +179,7 @@ class ExperimentConfig:
             suites=tuple(q.get("suites", self.suites)),
             agents=tuple(q.get("agents", self.agents)),
             quick={},
+            suite_n={},
         )
 
     def used_models(self) -> list[ModelSpec]:

@@ -167,3 +167,20 @@ def test_every_example_experiment_parses(path):
             from maze_env.tokens import SCHEMES
 
             assert m.set.get("scheme", "grid_cells") in SCHEMES
+
+
+def test_suite_n_sets_tasks_per_suite(tmp_path):
+    config = tmp_path / "exp.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"agents": ["bfs", "random_fork"], "suites": ["in_distribution", "size_4"], "n": 8,
+             "suite_n": {"size_4": 5}}
+        )
+    )
+    out = tmp_path / "run"
+    assert main(["run", "--config", str(config), "--out", str(out), "--workers", "1",
+                 "--no-progress", "--cache-dir", str(tmp_path / "cache")]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert {s["name"]: s["n"] for s in results["suites"]} == {"in_distribution": 8, "size_4": 5}
+    with pytest.raises(ValueError, match="n must be at least 1"):
+        ExperimentConfig.from_dict({"suite_n": {"size_4": 0}})
