@@ -31,7 +31,16 @@ sharding a big comparison over machines:
   Shard i/k runs the tasks whose index is i modulo k; it writes predictions and config only, and
   --merge joins the parts (same settings required) and writes results and the report.
 
-user suites: --suites-file FILE.yaml (schema: agents/harness/suites.py), then name them in --suites.
+user suites: --suites-file FILE.yaml (schema: agents/harness/suites.py), then name them in --suites;
+  or your own mazes: --suites-file mazes.npz (MazeDataset.save) or --suites-file mazes.txt (one
+  maze-dataset AOTP line per task; a "# shape: RxC" line fixes the grid). The suite is named after
+  the file; --n takes the first n tasks (at most the file's).
+
+a Ray cluster (pip install 'mazebench[ray]'):
+  ray start --head                       # on the head node; prints its address
+  ray start --address=HEAD:6379          # on every other node
+  mazebench compare --backend ray --address HEAD:6379 --suites default --out runs/ray
+  Without --address, --backend ray starts a local Ray instance with --workers CPUs.
 
 examples:
   mazebench compare --quick --out runs/smoke
@@ -119,7 +128,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="suite or group names (default: default, or quick with --quick)",
     )
     p.add_argument(
-        "--suites-file", metavar="FILE", help="YAML/JSON file of extra suites and groups"
+        "--suites-file",
+        metavar="FILE",
+        help="YAML/JSON file of extra suites and groups, or a suite of your own mazes: a dataset "
+        ".npz (MazeDataset.save) or a text file of maze-dataset AOTP lines (one task per line); "
+        "such a file's suite is run alone unless --suites names others too",
     )
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/compare__SEED__TIME)")
     p.add_argument(
@@ -156,6 +169,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="DIR",
         help="cache generated datasets here (default: none, everything is regenerated)",
     )
+    p.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="run the chunks in local processes or as Ray tasks (pip install 'mazebench[ray]'); "
+        "results do not depend on it (default local)",
+    )
+    p.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="with --backend ray: the cluster's address (HOST:6379, or auto on a cluster node); "
+        "default: a private local Ray instance with --workers CPUs",
+    )
     p.add_argument("--no-report", action="store_true", help="write results.json but no report")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -173,7 +199,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"merged {len(args.merge)} run folders into {out}")
         return 0
     agents = args.agents or (list(QUICK_AGENTS) if args.quick else default_agents())
-    suites = args.suites or (["quick"] if args.quick else ["default"])
+    from agents.harness.runner import is_definition_file
+
+    user_file = args.suites_file is not None and not is_definition_file(args.suites_file)
+    if args.address is not None and args.backend != "ray":
+        raise ValueError("--address needs --backend ray")
+    suites = args.suites or ([] if user_file else ["quick"] if args.quick else ["default"])
     out = Path(args.out or f"runs/compare__{args.seed}__{int(time.time())}")
     t0 = time.perf_counter()
     run_comparison(
@@ -189,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
         suites_file=args.suites_file,
         cache_dir=args.cache_dir,
         report=not args.no_report,
+        backend=args.backend,
+        address=args.address,
     )
     seconds = time.perf_counter() - t0
     what = (

@@ -464,9 +464,17 @@ def agents_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]
 
 
 # -- all figures ----------------------------------------------------------------------------
+def mcts_budget(results: Mapping[str, Any], path: Path) -> Path | None:
+    """Exact vs MCTS simulations (:func:`agents.harness.answer.mcts_budget_figure`)."""
+    from agents.harness.answer import mcts_budget_figure
+
+    return mcts_budget_figure(results, path)
+
+
 FIGURES = {
     "generalization": generalization_curve,
     "generators": generator_bars,
+    "mcts_budget": mcts_budget,
     "cost": cost_accuracy,
     "difficulty": difficulty_bars,
     "gallery": gallery,

@@ -13,7 +13,8 @@ nothing but ``results.json``). ``render_report(out_dir)`` writes ``report.md``, 
      "agents": [{"spec": "mcts:simulations=50", "name": "mcts(simulations=50)",
                  "training_set": null | "default"}, ...],
      "suites": [{"name", "family", "description", "generator", "shape", "size", "n",
-                 "metadata", "difficulty": {"mean", "k", "n", "low", "high"}}, ...],
+                 "metadata", "recipe": {"generator", "params", "origin", "target"},
+                 "difficulty": {"mean", "k", "n", "low", "high"}}, ...],
      "results": {AGENT_SPEC: {SUITE: <metrics.aggregate(...)>}},   # agents + the baseline
      "gallery": [{"agent", "suite", "index", "maze": [ASCII rows], "origin", "target",
                   "agent_path", "optimal_path", "reached", "exact", "invalid_kind"}, ...],
@@ -56,6 +57,10 @@ GALLERY_PER_AGENT = 3
 GALLERY_MAX_SIDE = 16
 """Failures on mazes up to this side are shown first (larger ones only if an agent has no other)."""
 RESULTS_FORMAT = 1
+EXPLORER_FIRST = 25
+EXPLORER_FAILURES = 25
+"""Tasks the report's explorer embeds per (agent, suite): the first 25 and up to 25 failures after
+them (the default run with 100 + 100 made a 16 MB report.html, 10 MB of it random_walk's walks)."""
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -115,6 +120,7 @@ def compute_results(
                 "size": meta.get("size", d["shape"][0]),
                 "n": n_of[d["name"]],
                 "metadata": meta,
+                "recipe": {k: d.get(k) for k in ("generator", "params", "origin", "target")},
                 "difficulty": agg[(baseline, d["name"])]["reached"],
             }
         )
@@ -221,6 +227,12 @@ SECTIONS = (
         "Exact rate on 6x6 mazes of each generator (loops: any shortest path counts).",
     ),
     (
+        "mcts_budget",
+        "MCTS: exact vs simulations",
+        "Exact rate of MCTS agents that differ only in their number of simulations, per suite "
+        "(per family, pooled, when there are many suites); 95% Wilson intervals.",
+    ),
+    (
         "cost",
         "Cost vs accuracy",
         "Mean cost per task (log scale) against exact rate, pooled over every suite.",
@@ -277,8 +289,46 @@ def _html_table(header: list[str], body: list[list[str]]) -> str:
     )
 
 
-def render_report(out_dir: str | Path) -> dict[str, Path]:
+def explorer_section(out_dir: str | Path, data: Mapping[str, Any] | None = None) -> str:
+    """The explorer (:func:`agents.harness.explorer.explorer_html`) of a run folder: its
+    predictions over its suites' mazes; ``""`` if the folder has no config or predictions.
+
+    Args:
+        out_dir: the run folder.
+        data: ``{suite: SuiteData}`` if already built; else rebuilt from ``config.json``
+            (generated suites from their recipe, user suites from their file).
+    """
+    from agents.harness.explorer import explorer_html
+    from agents.harness.run_folder import PREDICTIONS
+
+    out_dir = Path(out_dir)
+    has_rows = (out_dir / PREDICTIONS).exists() or (out_dir / "predictions.jsonl").exists()
+    if not (out_dir / "config.json").exists() or not has_rows:
+        return ""
+    config = load_config(out_dir)
+    if data is None:
+        from agents.harness.runner import config_suite_data
+
+        data = config_suite_data(config)
+    tasks = {name: data[name].dataset for name in config["n"] if name in data}
+    return explorer_html(
+        tasks,
+        iter_predictions(out_dir),
+        agent_names=config.get("agent_names", {}),
+        first=EXPLORER_FIRST,
+        failures=EXPLORER_FAILURES,
+        element_id="explorer",
+        title="Explorer",
+    )
+
+
+def render_report(
+    out_dir: str | Path, data: Mapping[str, Any] | None = None, explorer: bool = True
+) -> dict[str, Path]:
     """Write ``report.md``, ``report.html`` and ``figures/*.png`` from ``out_dir/results.json``.
+
+    The HTML report ends with the explorer (:func:`explorer_section`), built from the folder's
+    predictions and its suites' tasks (``data``, else rebuilt from ``config.json``).
 
     Returns:
         ``{"md": path, "html": path, <figure name>: path, ...}``.
@@ -294,7 +344,11 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
             f"{path} not found: run `mazebench compare` (or `--merge` the shards) first"
         )
     results = json.loads(path.read_text(encoding="utf-8"))
+    from agents.harness.answer import answer_figure, answer_lines
+
     figures = make_figures(results, out_dir / "figures")
+    drawn = answer_figure(results, out_dir / "figures" / "answer.png")
+    answer = (answer_lines(results), drawn)
     tables = [
         ("Agents", agents_table(results)),
         ("Exact (path is a shortest path)", rate_table(results, "exact")),
@@ -304,14 +358,18 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     ]
     summary = summary_lines(results)
     md, body = (
-        _markdown(results, summary, tables, figures),
-        _html_body(results, summary, tables, figures),
+        _markdown(results, summary, tables, figures, answer),
+        _html_body(results, summary, tables, figures, answer),
     )
+    section = explorer_section(out_dir, data) if explorer else ""
+    if section:
+        body = body.replace("</body>", section + "</body>", 1)
+        md += "\n## Explorer\n\nreport.html ends with an explorer: pick a suite and an agent, step through its tasks.\n"
     paths = {
         "md": atomic_write_text(out_dir / "report.md", md),
         "html": atomic_write_text(out_dir / "report.html", body),
     }
-    return {**paths, **figures}
+    return {**paths, **figures, **({"answer": drawn} if drawn else {})}
 
 
 def _title(results: Mapping[str, Any]) -> str:
@@ -325,10 +383,28 @@ def _order(tables: list, figures: Mapping[str, Path]) -> list[tuple[str, Any]]:
     return [*lead, *[("table", t) for t in tables], *[f for f in figs if f not in lead]]
 
 
+ANSWER_TITLE = "Does a learned policy generalize like search?"
+ANSWER_CAPTION = (
+    "Exact rate against distance from the training distribution: maze sides of dfs mazes (the "
+    "in-distribution suite among them), then each other family pooled over its suites. Learned "
+    "agents in colour, search agents grey and dashed as the reference; bars: 95% Wilson intervals."
+)
+
+
 def _markdown(
-    results: Mapping[str, Any], summary: list[str], tables: list, figures: Mapping[str, Path]
+    results: Mapping[str, Any],
+    summary: list[str],
+    tables: list,
+    figures: Mapping[str, Path],
+    answer: tuple[list[str], Path | None] = ([], None),
 ) -> str:
-    parts = [f"# {_title(results)}", "", "## What the numbers say", "", *summary, ""]
+    parts = [f"# {_title(results)}", ""]
+    lines, fig = answer
+    if lines:
+        parts += [f"## {ANSWER_TITLE}", "", *[f"{x}\n" for x in lines]]
+        if fig is not None:
+            parts += [ANSWER_CAPTION, "", f"![{ANSWER_TITLE}](figures/{fig.name})", ""]
+    parts += ["## What the numbers say", "", *summary, ""]
     for kind, item in _order(tables, figures):
         if kind == "table":
             parts += [f"## {item[0]}", "", _md_table(*item[1]), ""]
@@ -354,15 +430,31 @@ white-space:normal;vertical-align:bottom}td small{color:#555}img{max-width:100%;
 
 
 def _html_body(
-    results: Mapping[str, Any], summary: list[str], tables: list, figures: Mapping[str, Path]
+    results: Mapping[str, Any],
+    summary: list[str],
+    tables: list,
+    figures: Mapping[str, Path],
+    answer: tuple[list[str], Path | None] = ([], None),
 ) -> str:
     def inline(text: str) -> str:
-        return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
+        text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
+        return re.sub(r"\*(.+?)\*", r"<i>\1</i>", text)
 
     items = "".join(f"<li>{inline(s[2:])}</li>" for s in summary if s.startswith("- "))
     paras = [f"<p>{inline(s)}</p>" for s in summary if not s.startswith("- ")]
+    lines, fig = answer
+    opening = []
+    if lines:
+        opening = [f"<h2>{html.escape(ANSWER_TITLE)}</h2>", *[f"<p>{inline(x)}</p>" for x in lines]]
+        if fig is not None:
+            data = base64.b64encode(fig.read_bytes()).decode("ascii")
+            opening += [
+                f'<img alt="{html.escape(ANSWER_TITLE)}" src="data:image/png;base64,{data}">',
+                f"<p class=cap>{html.escape(ANSWER_CAPTION)}</p>",
+            ]
     parts = [
         f"<h1>{html.escape(_title(results))}</h1>",
+        *opening,
         "<h2>What the numbers say</h2>",
         paras[0],
         f"<ul>{items}</ul>",

@@ -56,6 +56,13 @@ from agents.harness.suites import (
     resolve_suites,
     suite_from_dict,
 )
+from agents.harness.user_suites import _suite_from_dict as _user_suite_from_dict
+from agents.harness.user_suites import (
+    is_user_suite,
+    load_user_suite,
+    take,
+    user_suite_data,
+)
 from agents.registry import AGENTS, factory_parameters, make_agent, parse_agent_spec
 
 BASELINE = "random_fork"
@@ -67,9 +74,9 @@ DEFAULT_AGENTS = (
     "greedy",
     "random_fork",
     "random_walk",
-    "mcts:simulations=10,max_steps=300",
+    "mcts:simulations=100",
 )
-"""The search agents of the default comparison (mcts's budget keeps it to minutes on 2 cores)."""
+"""The search agents of the default comparison (mcts at a real budget: 100 simulations)."""
 QUICK_AGENTS = ("bfs", "astar", "dfs", "random_fork", "mcts:simulations=5")
 """Cheap settings for ``--quick``."""
 QUICK_N = 20
@@ -141,12 +148,80 @@ def agent_info(spec: str, agent: Any) -> dict[str, Any]:
 
 # -- suites -------------------------------------------------------------------------------------
 def suite_n(suite: Suite, n: int | None, quick: bool) -> int:
-    """Tasks for ``suite``: the run's ``n``, else the suite's own, else the default."""
+    """Tasks for ``suite``: the run's ``n``, else the suite's own, else the default. A user
+    suite (loaded from a file) has only its file's tasks: ``min(requested, available)``."""
+    if n is not None and n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if is_user_suite(suite):
+        wanted = n if n is not None else (QUICK_N if quick else suite.n)
+        return int(min(wanted or suite.n, suite.n))
     if n is not None:
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n}")
         return int(n)
     return QUICK_N if quick else int(suite.n or DEFAULT_N)
+
+
+USER_SUITE_SUFFIXES = (".yaml", ".yml", ".json")
+"""``--suites-file`` with one of these suffixes is a suite definition file; any other file is a
+user suite's data (``.npz`` or AOTP text, :mod:`agents.harness.user_suites`)."""
+
+
+def is_definition_file(path: str | Path) -> bool:
+    """True if ``path`` is a YAML/JSON suite definition file, False for a user data file."""
+    return Path(path).suffix.lower() in USER_SUITE_SUFFIXES
+
+
+def resolve_run_suites(
+    suites: Sequence[str | Suite], suites_file: str | Path | None
+) -> tuple[list[Suite], dict[str, SuiteData]]:
+    """The run's suites and the data of any user suite loaded from ``suites_file``.
+
+    ``suites_file``: a YAML/JSON definition file (its suites can be named in ``suites``), or a
+    dataset ``.npz`` / AOTP text file: that file becomes one more suite (named after the file),
+    run after ``suites``.
+    """
+    if suites_file is None or is_definition_file(suites_file):
+        return resolve_suites(list(suites), suites_file), {}
+    suite, data = load_user_suite(suites_file)
+    rest = [s for s in suites if not (isinstance(s, str) and s == suite.name)]
+    resolved = resolve_suites(rest) if rest else []
+    if any(s.name == suite.name for s in resolved):
+        raise ValueError(
+            f"user suite {suite.name!r} (from {suites_file}) has the name of a built-in suite; "
+            "rename the file"
+        )
+    return [*resolved, suite], {suite.name: data}
+
+
+def suite_data(
+    suites: Sequence[Suite],
+    ns: Mapping[str, int],
+    seed: int,
+    cache_dir: str | Path | None = None,
+    user_data: Mapping[str, SuiteData] | None = None,
+) -> dict[str, SuiteData]:
+    """Every suite's tasks, in ``suites`` order: generated ones from their recipe, user suites
+    from ``user_data`` if given, else reloaded from their file (content hash checked); a user
+    suite's first ``ns[name]`` tasks."""
+    user_data = dict(user_data or {})
+    generated = build_suites([s for s in suites if not is_user_suite(s)], ns, seed, cache_dir)
+    out = {}
+    for s in suites:
+        if not is_user_suite(s):
+            out[s.name] = generated[s.name]
+        elif s.name in user_data:
+            out[s.name] = SuiteData(s, take(user_data[s.name].dataset, ns[s.name]))
+        else:
+            out[s.name] = user_suite_data(s, ns[s.name])
+    return out
+
+
+def config_suite_data(config: Mapping[str, Any]) -> dict[str, SuiteData]:
+    """Rebuild a run folder's suite data from its ``config.json`` dict (user suites included)."""
+    suites = [
+        _user_suite_from_dict(d) if is_user_suite(d) else suite_from_dict(d)
+        for d in config["suites"]
+    ]
+    return suite_data(suites, config["n"], config["seed"])
 
 
 # -- planning -----------------------------------------------------------------------------------
@@ -325,6 +400,38 @@ def _execute(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+BACKENDS = ("local", "ray")
+"""Where chunks run: processes here, or Ray tasks (a local instance or a cluster)."""
+
+
+def _execute_ray(
+    chunks: list[Chunk],
+    data: dict[str, SuiteData],
+    seed: int,
+    workers: int,
+    address: str | None,
+) -> Iterator[list[dict]]:
+    """Yield each chunk's rows as its Ray task finishes (:func:`agents.harness.ray_backend.iter_chunks_ray`).
+
+    Each Ray worker process runs ``_init_worker`` once (suites, seed, one torch thread, the
+    registered agents' entry points), then ``_run_chunk`` per chunk: the same functions as the
+    local pool, so the rows are the same. A local instance (``address=None``) gets ``workers`` CPUs.
+    """
+    from agents.harness.ray_backend import iter_chunks_ray
+
+    if not chunks:
+        return
+    for _, rows in iter_chunks_ray(
+        chunks,
+        _run_chunk,
+        address,
+        init_fn=_init_worker,
+        init_args=(data, seed, 1, AGENTS.entry_points()),
+        num_cpus=workers,
+    ):
+        yield rows
+
+
 # -- the run ------------------------------------------------------------------------------------
 def versions() -> dict[str, str]:
     """Versions of the packages that determine results."""
@@ -397,6 +504,8 @@ def run_comparison(
     cache_dir: str | Path | None = None,
     chunk_size: int = CHUNK,
     report: bool = True,
+    backend: str = "local",
+    address: str | None = None,
 ) -> Path:
     """Run ``agents`` on ``suites`` and write the run folder (see the module docstring).
 
@@ -410,19 +519,29 @@ def run_comparison(
         shard: ``(i, k)`` or ``"i/k"``: run only the tasks whose index is ``i`` mod ``k``.
         quick: small default ``n``.
         progress: show progress (a tqdm bar on a terminal, log lines otherwise).
-        suites_file: YAML/JSON file of user suites (names from it can be used in ``suites``).
+        suites_file: YAML/JSON file of suite definitions (names from it can be used in
+            ``suites``), or a dataset ``.npz`` / AOTP text file: one more suite made of the
+            file's tasks (``n`` = min(requested, the file's), see :func:`resolve_run_suites`).
         cache_dir: dataset cache (``None``: generate in memory).
         chunk_size: tasks per unit of work (does not change results).
         report: render the report after the results.
+        backend: ``"local"`` (processes on this machine) or ``"ray"`` (the chunks as Ray tasks,
+            :mod:`agents.harness.ray_backend`); rows do not depend on it.
+        address: the Ray cluster's address (``None``: a private local instance with
+            ``workers`` CPUs); only with ``backend="ray"``.
 
     Returns:
         ``out_dir`` as a Path.
     """
     out_dir = Path(out_dir)
-    resolved = resolve_suites(list(suites), suites_file)
+    resolved, user_data = resolve_run_suites(list(suites), suites_file)
     shard = parse_shard(shard)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if address is not None and backend != "ray":
+        raise ValueError(f"address={address!r} needs backend='ray'")
     built = build_agents(agents, seed)
     if BASELINE not in built:
         built[BASELINE] = build_agent(BASELINE, seed)
@@ -434,11 +553,14 @@ def run_comparison(
     if (out_dir / "config.json").exists():
         _check_resumable(load_config(out_dir), config, out_dir)
     atomic_write_json(out_dir / "config.json", config)
-    data = build_suites(resolved, ns, seed, cache_dir)
+    data = suite_data(resolved, ns, seed, cache_dir, user_data)
     chunks = plan_chunks(list(built), resolved, ns, shard, done_keys(out_dir), chunk_size)
-    seconds = _run_chunks(chunks, data, seed, workers, out_dir, progress, built)
+    seconds = _run_chunks(
+        chunks, data, seed, workers, out_dir, progress, built, backend=backend, address=address
+    )
     if shard is None:
         run = {
+            "backend": backend,
             "workers": workers,
             "solve_seconds": round(seconds, 3),
             "tasks_run": sum(len(c.indices) for c in chunks),
@@ -455,6 +577,9 @@ def _run_chunks(
     out_dir: Path,
     show_progress: bool,
     agents: Mapping[str, Any] | None = None,
+    *,
+    backend: str = "local",
+    address: str | None = None,
 ) -> float:
     """Run ``chunks``, appending their rows to the folder's predictions as they finish; returns
     the wall seconds. Progress: a tqdm bar on a terminal, a log line every 10 s otherwise."""
@@ -466,7 +591,11 @@ def _run_chunks(
     t0 = time.perf_counter()
     try:
         with PredictionWriter(out_dir) as writer:
-            for rows in _execute(chunks, data, seed, workers, agents):
+            if backend == "ray":
+                results = _execute_ray(chunks, data, seed, workers, address)
+            else:
+                results = _execute(chunks, data, seed, workers, agents)
+            for rows in results:
                 writer.write(rows)
                 if bar is not None:
                     bar.set_postfix_str(f"{rows[0]['agent']} on {rows[0]['suite']}", refresh=False)
@@ -496,8 +625,7 @@ def finalize(
     out_dir = Path(out_dir)
     config = load_config(out_dir)
     if data is None:
-        suites = [suite_from_dict(d) for d in config["suites"]]
-        data = build_suites(suites, config["n"], config["seed"])
+        data = config_suite_data(config)
     from agents.harness.report import compute_results
 
     datasets = {k: v.dataset for k, v in data.items()}
@@ -510,7 +638,7 @@ def finalize(
     if report:
         from agents.harness.report import render_report
 
-        render_report(out_dir)
+        render_report(out_dir, data=data)
     return out_dir / "results.json"
 
 

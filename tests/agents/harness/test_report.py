@@ -38,7 +38,8 @@ def test_html_is_self_contained(run_dir: Path) -> None:
     page = (run_dir / "report.html").read_text()
     sources = re.findall(r'\bsrc="([^"]*)"', page)
     assert len(sources) == 5 and all(s.startswith("data:image/png;base64,") for s in sources)
-    assert not re.search(r"<link\b|<script\b|url\(|https?://", page), "no external resources"
+    assert not re.search(r"<link\b|<script\b[^>]*\bsrc|url\(|https?://", page), "no external resources"
+    assert page.count('<section class=mbx id="explorer"') == 1  # the explorer, inline
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
 
 

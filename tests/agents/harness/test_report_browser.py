@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from agents.harness.explorer import explorer_html, write_explorer
+from agents.harness.explorer import write_explorer
 from agents.harness.run_folder import iter_predictions, load_config
 from agents.harness.runner import run_comparison
 from agents.harness.suites import build_suites, suite_from_dict
@@ -162,19 +162,28 @@ def test_report_fits_1024_without_broken_images(
 def test_explorer_in_the_report_responds_to_clicks(
     browser: Any, run_dir: Path, tmp_path: Path
 ) -> None:
-    """The report with its explorer (inserted here the way the report embeds it, until it does)."""
+    """The report as `mazebench compare` wrote it embeds the explorer, and it responds."""
     page = (run_dir / "report.html").read_text(encoding="utf-8")
-    section_id = "explorer"
-    if "class=mbx " not in page:
-        tasks, rows, names = _explorer_inputs(run_dir)
-        section = explorer_html(tasks, rows, agent_names=names, element_id=section_id)
-        page = page.replace("</body>", section + "</body>")
-    else:
-        section_id = re.search(r'<section class=mbx id="([^"]+)"', page).group(1)
-    path = tmp_path / "report_explorer.html"
-    path.write_text(page, encoding="utf-8")
-    _check_page(_open(browser, path, tmp_path))
-    _drive_explorer(browser, section_id)
+    found = re.search(r'<section class=mbx id="([^"]+)"', page)
+    assert found, "report.html has no explorer section"
+    _check_page(_open(browser, run_dir / "report.html", tmp_path))
+    _drive_explorer(browser, found.group(1))
+
+
+def test_report_command_rebuilds_the_explorer(browser: Any, run_dir: Path, tmp_path: Path) -> None:
+    """`mazebench report` (no data in memory) rebuilds the suites and embeds the same explorer."""
+    from train.cli import main
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    (copy / "report.html").unlink()
+    assert main(["report", str(copy)]) == 0
+    page = (copy / "report.html").read_text(encoding="utf-8")
+    section = re.search(r"<section class=mbx.*?</section>", page, re.S).group(0)
+    original = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert section in original
+    _check_page(_open(browser, copy / "report.html", tmp_path))
+    _drive_explorer(browser, "explorer")
 
 
 def test_standalone_explorer_page(browser: Any, run_dir: Path, tmp_path: Path) -> None:

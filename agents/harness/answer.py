@@ -1,0 +1,373 @@
+"""The report's opening: does each learned agent generalize like search? Sentences and one figure
+generated from ``results.json`` alone.
+
+Operational criteria (applied per learned agent; the in-distribution suite is the one of family
+``in_distribution``; every rate is exact = the path is a shortest path, with its 95% Wilson
+interval; a family is judged by its suites one at a time, so one failing size is not averaged away):
+
+- **did not learn**: in-distribution exact below :data:`LEARNED_MIN` (50%).
+- **holds like search** on a family: every suite of the family has its exact rate at or above
+  the lower bound of the in-distribution interval.
+- **falls** on a family: some suite's interval lies entirely below the in-distribution
+  interval (interval-separated).
+- **unclear** on a family: neither (the intervals overlap but a rate is below the bound).
+- Overall: **heuristics** when it learned (>= 50% in distribution) and falls on at least one
+  family; **holds like search** when it holds on every family it was tested on; otherwise
+  mixed/unclear. Never more than that: n is finite and the suites are these suites only.
+
+Search agents (``bfs astar dfs greedy random_fork random_walk``, ``mcts`` without ``prior``)
+are the reference: their rates on the same suites are reported beside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.harness.metrics import wilson_interval
+
+SEARCH_AGENTS = ("bfs", "astar", "dfs", "greedy", "random_fork", "random_walk", "mcts")
+"""Base names of the search agents (``mcts`` only without ``prior=``)."""
+LEARNED_MIN = 0.5
+"""In-distribution exact below this: the agent did not learn the task."""
+IN_DISTRIBUTION = "in_distribution"
+FAMILY_ORDER = ("sizes", "generators", "loops", "open", "target_shift")
+
+
+def is_learned(agent: Mapping[str, Any]) -> bool:
+    """True for a learned agent: not a search agent, or MCTS with a learned prior (or any agent
+    whose results record a training set)."""
+    spec = str(agent["spec"])
+    base, _, params = spec.partition(":")
+    if agent.get("training_set"):
+        return True
+    if base.strip() == "mcts":
+        return "prior=" in params
+    return base.strip() not in SEARCH_AGENTS
+
+
+def _rate(k: int, n: int) -> dict[str, Any]:
+    low, high = wilson_interval(k, n)
+    return {"mean": k / n if n else None, "k": k, "n": n, "low": low, "high": high}
+
+
+def pct(rate: Mapping[str, Any]) -> str:
+    """``"97.5% [96.4, 98.3], n=1000"``."""
+    return (
+        f"{100 * rate['mean']:.1f}% [{100 * rate['low']:.1f}, {100 * rate['high']:.1f}], "
+        f"n={rate['n']}"
+    )
+
+
+def families(
+    results: Mapping[str, Any], reference: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Off-distribution suites by family (known families first, sizes by side): every suite but
+    ``reference`` (default: the ``in_distribution`` family's)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for s in results["suites"]:
+        if s["name"] != reference and (reference is not None or s["family"] != IN_DISTRIBUTION):
+            out.setdefault(s["family"], []).append(s)
+    if "sizes" in out:
+        out["sizes"].sort(key=lambda s: s["size"])
+    known = [f for f in FAMILY_ORDER if f in out]
+    return {f: out[f] for f in [*known, *[f for f in out if f not in known]]}
+
+
+def _in_distribution(results: Mapping[str, Any]) -> str | None:
+    names = [s["name"] for s in results["suites"] if s["family"] == IN_DISTRIBUTION]
+    return names[0] if names else None
+
+
+def reference_suite(results: Mapping[str, Any], agent: Mapping[str, Any]) -> str | None:
+    """The agent's in-distribution suite: the suite drawn like its training set (same generator,
+    shape, parameters, origin and target placement; ``in_distribution`` first among several),
+    else the ``in_distribution`` family's suite (older results.json: no ``recipe``)."""
+    from agents.training_sets import TRAINING_SETS
+
+    config = TRAINING_SETS.get(agent.get("training_set") or "")
+    if config is not None:
+        for s in sorted(results["suites"], key=lambda s: s["family"] != IN_DISTRIBUTION):
+            r = s.get("recipe") or {}
+            if (
+                r.get("generator") == config.generator
+                and list(s["shape"]) == list(config.shape)
+                and (r.get("params") or {}) == dict(config.params or {})
+                and r.get("origin") == config.origin
+                and r.get("target") == config.target
+            ):
+                return s["name"]
+    return _in_distribution(results)
+
+
+def judge(results: Mapping[str, Any], spec: str) -> dict[str, Any]:
+    """The criteria (module docstring) applied to one agent.
+
+    Returns:
+        ``{"in": rate | None, "verdict": "did not learn" | "heuristics" | "holds like search" |
+        "mixed" | "no in-distribution suite", "families": {family: {"verdict": "holds" |
+        "falls" | "unclear", "worst": suite name, "rate": its exact rate}}}``.
+    """
+    res = results["results"][spec]
+    entry = next((a for a in results["agents"] if a["spec"] == spec), {"spec": spec})
+    base = reference_suite(results, entry)
+    if base is None:
+        return {"in": None, "suite": None, "verdict": "no in-distribution suite", "families": {}}
+    ref = res[base]["exact"]
+    fams = {}
+    for fam, suites in families(results, base).items():
+        rates = {s["name"]: res[s["name"]]["exact"] for s in suites}
+        worst = min(rates, key=lambda s: (rates[s]["mean"], rates[s]["high"]))
+        if all(r["mean"] >= ref["low"] for r in rates.values()):
+            verdict = "holds"
+        elif any(r["high"] < ref["low"] for r in rates.values()):
+            verdict = "falls"
+        else:
+            verdict = "unclear"
+        fams[fam] = {"verdict": verdict, "worst": worst, "rate": rates[worst]}
+    if ref["mean"] < LEARNED_MIN:
+        overall = "did not learn"
+    elif any(f["verdict"] == "falls" for f in fams.values()):
+        overall = "heuristics"
+    elif fams and all(f["verdict"] == "holds" for f in fams.values()):
+        overall = "holds like search"
+    else:
+        overall = "mixed"
+    return {"in": ref, "suite": base, "verdict": overall, "families": fams}
+
+
+CRITERIA = (
+    "Criteria (exact rates, 95% Wilson intervals; each off-distribution suite judged on its own): "
+    "*did not learn* = in-distribution exact below 50%; *holds like search* on a family = every "
+    "suite of it at or above the lower bound of the in-distribution interval; *falls* = some "
+    "suite's interval entirely below the in-distribution interval; *heuristics* = at least 50% in "
+    "distribution and falls on some family. These hold for these suites and sample sizes only."
+)
+
+
+def answer_lines(results: Mapping[str, Any]) -> list[str]:
+    """The answer in a few sentences (markdown: ``**bold**``, ``*italic*``), from the numbers."""
+    agents = results["agents"]
+    learned = [a for a in agents if is_learned(a)]
+    search = [a for a in agents if not is_learned(a)]
+    base = _in_distribution(results)
+    if not learned:
+        return [
+            f"No learned agent is in this run (search agents only: "
+            f"{', '.join(a['name'] for a in search) or 'none'}), so it cannot say whether a "
+            "learned policy generalizes like search; the tables below describe the search agents."
+        ]
+    lines = []
+    baseline = results.get("baseline")
+    if not search and baseline in results["results"]:  # the baseline always runs
+        search = [{"spec": baseline, "name": f"{baseline} (baseline)"}]
+    if search:
+        ref = []
+        for a in search:
+            res = results["results"][a["spec"]]
+            worst = min(res, key=lambda s: res[s]["exact"]["mean"])
+            ref.append(
+                f"{a['name']} lowest {pct(res[worst]['exact'])} ({worst})"
+                if res[worst]["exact"]["mean"] < 1
+                else f"{a['name']} 100% on every suite"
+            )
+        lines.append("Reference (search agents, exact): " + "; ".join(ref) + ".")
+    for a in learned:
+        j = judge(results, a["spec"])
+        name = f"**{a['name']}**"
+        if j["in"] is None:
+            lines.append(f"{name}: no in-distribution suite in this run, so no verdict.")
+            continue
+        learned_it = j["verdict"] != "did not learn"  # no per-family verdicts otherwise
+        parts = [
+            f"{fam}{' ' + f['verdict'] if learned_it else ''} (worst {f['worst']} {pct(f['rate'])})"
+            for fam, f in j["families"].items()
+        ]
+        fam_text = "; off distribution: " + "; ".join(parts) if parts else ""
+        verdict = {
+            "did not learn": "did not learn the task (below 50% in distribution)",
+            "heuristics": "behaves like learned heuristics: it holds in distribution and falls off it on "
+            + ", ".join(f for f, v in j["families"].items() if v["verdict"] == "falls"),
+            "holds like search": "holds like search on every family tested",
+            "mixed": "neither holds nor clearly falls (overlapping intervals): no verdict",
+        }[j["verdict"]]
+        where = j["suite"] + (
+            f", drawn like its training set {a['training_set']}"
+            if a.get("training_set") and j["suite"] != base
+            else ""
+        )
+        lines.append(f"{name} {verdict}. Exact in distribution ({where}) {pct(j['in'])}{fam_text}.")
+    lines.append(CRITERIA)
+    return lines
+
+
+# -- the figure ---------------------------------------------------------------------------------
+def distance_points(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The x axis: size suites by side (the in-distribution suite among them, at its side), then
+    one category per other family. Returns ``(labels, suite names pooled at each x)``."""
+    base = _in_distribution(results)
+    fams = families(results)
+    by_name = {s["name"]: s for s in results["suites"]}
+    sizes = list(fams.get("sizes", []))
+    if base is not None:
+        sizes.append(by_name[base])
+    sizes.sort(key=lambda s: s["size"])
+    labels = [f"{s['size']}" + (" (in dist.)" if s["name"] == base else "") for s in sizes]
+    groups = [[s["name"]] for s in sizes]
+    for fam, suites in fams.items():
+        if fam != "sizes":
+            labels.append(fam)
+            groups.append([s["name"] for s in suites])
+    return labels, groups
+
+
+def pooled(results: Mapping[str, Any], spec: str, names: Sequence[str]) -> dict[str, Any]:
+    """Exact rate of ``spec`` pooled over suites ``names`` (sum of k over sum of n)."""
+    res = results["results"][spec]
+    k = sum(res[s]["exact"]["k"] for s in names)
+    n = sum(res[s]["exact"]["n"] for s in names)
+    return _rate(k, n)
+
+
+def answer_figure(results: Mapping[str, Any], path: Path) -> Path | None:
+    """Exact vs distance from the training distribution, one line per agent: learned agents in
+    colour, search agents in grey as the reference; markers and small x offsets keep overlapping
+    lines apart; 95% Wilson intervals as error bars."""
+    from agents.harness.plots import _plt, _save, agent_labels
+
+    labels, groups = distance_points(results)
+    if not groups or not any(is_learned(a) for a in results["agents"]):
+        return None  # search only: the size curve below shows them
+    plt = _plt()
+    short = agent_labels(results)
+    agents = results["agents"]
+    learned = [a for a in agents if is_learned(a)]
+    search = [a for a in agents if not is_learned(a)]
+    order = [*search, *learned]
+    width = max(6.5, min(9.3, 0.55 * len(labels) + 3))
+    fig, ax = plt.subplots(figsize=(width, 4.2))
+    cmap = plt.get_cmap("tab10")
+    markers = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+    spread = 0.28
+    x = np.arange(len(labels), dtype=float)
+    n_sizes = sum(1 for lab in labels if lab[0].isdigit())
+    for i, a in enumerate(order):
+        offset = (
+            (i - (len(order) - 1) / 2) * spread / max(1, len(order) - 1) if len(order) > 1 else 0
+        )
+        rates = [pooled(results, a["spec"], g) for g in groups]
+        y = np.array([r["mean"] for r in rates])
+        err = np.array(
+            [[r["mean"] - r["low"] for r in rates], [r["high"] - r["mean"] for r in rates]]
+        )
+        is_search = a in search
+        color = (
+            str(0.45 + 0.35 * (i / max(1, len(search))))
+            if is_search
+            else cmap(learned.index(a) % 10)
+        )
+        ax.errorbar(
+            x + offset, y, yerr=err, color=color, marker=markers[i % len(markers)],
+            ms=4 if is_search else 5.5, capsize=2, elinewidth=0.8, ls="none",
+            zorder=2 if is_search else 3,
+        )  # fmt: skip
+        # a line joins the sizes only (the families are categories, not a continuum)
+        ax.plot(
+            x[:n_sizes] + offset, y[:n_sizes], color=color, marker=markers[i % len(markers)],
+            ms=4 if is_search else 5.5, lw=0.9 if is_search else 1.8,
+            ls="--" if is_search else "-", zorder=2 if is_search else 3,
+            label=f"{short[a['spec']]}" + (" (search)" if is_search else ""),
+        )  # fmt: skip
+    if 0 < n_sizes < len(labels):
+        ax.axvline(n_sizes - 0.5, color="0.7", lw=1)
+    ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=8)
+    ax.set_ylim(-0.04, 1.06)
+    ax.set_ylabel("exact (shortest path)", fontsize=9)
+    ax.set_xlabel("maze side (dfs), then other families (pooled over their suites)", fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2, loc="lower left", framealpha=0.85)
+    ns = sorted({s["n"] for s in results["suites"]})
+    ax.set_title(
+        "Exact vs distance from the training distribution (grey dashed: search agents; "
+        f"n = {ns[0]}{'-' + str(ns[-1]) if len(ns) > 1 else ''} per suite, 95% Wilson bars)",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# -- MCTS budget curve --------------------------------------------------------------------------
+def mcts_budget_groups(results: Mapping[str, Any]) -> list[list[tuple[int, str]]]:
+    """Groups of MCTS agents that differ only in ``simulations`` (at least two per group):
+    ``[[(simulations, spec), ...] sorted by simulations, ...]``. An agent without
+    ``simulations=`` in its spec is left out (its default is not in the results)."""
+    from agents.registry import parse_agent_spec
+
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for a in results["agents"]:
+        try:
+            name, kwargs = parse_agent_spec(a["spec"])
+        except ValueError:
+            continue
+        if name != "mcts" or not isinstance(kwargs.get("simulations"), int):
+            continue
+        rest = {k: v for k, v in kwargs.items() if k != "simulations"}
+        groups.setdefault(repr(sorted(rest.items())), []).append((kwargs["simulations"], a["spec"]))
+    return [sorted(g) for g in groups.values() if len({s for s, _ in g}) >= 2]
+
+
+BUDGET_MAX_LINES = 10
+"""More suites than this: one line per family (pooled) instead of one per suite."""
+
+
+def mcts_budget_figure(results: Mapping[str, Any], path: Path) -> Path | None:
+    """Exact vs MCTS simulations (log x), one line per suite (per family when there are more
+    than :data:`BUDGET_MAX_LINES` suites), one panel per group of MCTS agents that differ only in
+    simulations; 95% Wilson bars. ``None`` when there is no such group."""
+    from agents.harness.plots import _plt, _save
+
+    groups = mcts_budget_groups(results)
+    if not groups:
+        return None
+    suites = results["suites"]
+    if len(suites) <= BUDGET_MAX_LINES:
+        lines = [(s["name"], [s["name"]]) for s in suites]
+    else:
+        fams: dict[str, list[str]] = {}
+        for s in suites:
+            fams.setdefault(s["family"], []).append(s["name"])
+        lines = list(fams.items())
+    plt = _plt()
+    fig, axes = plt.subplots(
+        1, len(groups), figsize=(4.6 * len(groups) + 1.8, 3.4), squeeze=False, sharey=True
+    )
+    cmap = plt.get_cmap("tab10")
+    markers = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+    for ax, group in zip(axes[0], groups, strict=True):
+        sims = np.array([s for s, _ in group], dtype=float)
+        for i, (label, names) in enumerate(lines):
+            rates = [pooled(results, spec, names) for _, spec in group]
+            y = np.array([r["mean"] for r in rates])
+            err = np.array([y - [r["low"] for r in rates], [r["high"] for r in rates] - y])
+            shift = 1 + 0.04 * (i - (len(lines) - 1) / 2)  # small multiplicative x offsets
+            ax.errorbar(sims * shift, y, yerr=err, color=cmap(i % 10), marker=markers[i % 10],
+                        ms=4, lw=1.3, capsize=2, elinewidth=0.7, label=label)  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xticks(sims, [str(int(s)) for s in sims], fontsize=8)
+        ax.minorticks_off()
+        ax.set_ylim(-0.04, 1.06)
+        ax.grid(alpha=0.3)
+        ax.set_xlabel("MCTS simulations per move", fontsize=8)
+        rest = group[0][1].partition(":")[2]
+        ax.set_title(
+            ", ".join(p for p in rest.split(",") if not p.startswith("simulations=")) or "mcts",
+            fontsize=8,
+        )
+    axes[0][0].set_ylabel("exact", fontsize=9)
+    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    fig.suptitle("MCTS: exact vs simulations (95% Wilson bars)", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,191 @@
+"""The report's opening answer: criteria applied per learned agent, from the numbers alone."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from agents.harness.answer import answer_figure, answer_lines, distance_points, is_learned, judge
+from agents.harness.metrics import wilson_interval
+from agents.harness.report import render_report
+from agents.harness.runner import run_comparison
+
+SUITES = [  # name, family, side
+    ("in_distribution", "in_distribution", 6),
+    ("size_4", "sizes", 4),
+    ("size_8", "sizes", 8),
+    ("size_16", "sizes", 16),
+    ("gen_wilson", "generators", 6),
+    ("loops_percolation", "loops", 6),
+]
+
+
+def _rate(k: int, n: int = 100) -> dict:
+    low, high = wilson_interval(k, n)
+    return {"mean": k / n, "k": k, "n": n, "low": low, "high": high}
+
+
+def _results(agents: dict[str, dict[str, int]]) -> dict:
+    """results.json-like: ``{spec: {suite: exact successes of 100}}``."""
+    return {
+        "agents": [
+            {"spec": a, "name": a.replace(":", "(") + ")" if ":" in a else a, "training_set": None}
+            for a in agents
+        ],  # fmt: skip
+        "suites": [
+            {"name": n, "family": f, "size": k, "n": 100, "generator": "dfs"} for n, f, k in SUITES
+        ],
+        "results": {a: {s: {"exact": _rate(k)} for s, k in ks.items()} for a, ks in agents.items()},
+    }
+
+
+def _all(k: int, **over: int) -> dict[str, int]:
+    return {n: over.get(n, k) for n, _, _ in SUITES}
+
+
+def test_which_agents_are_learned() -> None:
+    learned = lambda spec, ts=None: is_learned({"spec": spec, "training_set": ts})  # noqa: E731
+    assert not any(learned(s) for s in ("bfs", "astar", "random_fork", "mcts:simulations=100"))
+    assert learned("mcts:prior=checkpoints/t,simulations=100")
+    assert learned("transformer:ckpt=checkpoints/t") and learned("ppo:ckpt=x")
+    assert learned("my_agent") and learned("bfs", "default")
+
+
+def test_criteria_per_agent() -> None:
+    results = _results(
+        {
+            "bfs": _all(100),
+            "transformer:ckpt=a": _all(95, size_16=30),  # falls on sizes only
+            "ppo:ckpt=b": _all(30),  # did not learn
+            "deepthinking:ckpt=c": _all(95, size_8=92),  # 92 >= in-dist low bound: holds
+            "rppo:ckpt=d": _all(95, gen_wilson=88),  # below the low bound, intervals overlap
+        }
+    )
+    t = judge(results, "transformer:ckpt=a")
+    assert t["verdict"] == "heuristics"
+    assert t["families"]["sizes"] == {"verdict": "falls", "worst": "size_16", "rate": _rate(30)}
+    assert {f: v["verdict"] for f, v in t["families"].items()} == {
+        "sizes": "falls", "generators": "holds", "loops": "holds"}  # fmt: skip
+    assert judge(results, "ppo:ckpt=b")["verdict"] == "did not learn"
+    assert judge(results, "deepthinking:ckpt=c")["verdict"] == "holds like search"
+    r = judge(results, "rppo:ckpt=d")
+    assert r["verdict"] == "mixed" and r["families"]["generators"]["verdict"] == "unclear"
+    text = "\n".join(answer_lines(results))
+    assert "**transformer(ckpt=a)** behaves like learned heuristics" in text
+    assert "falls off it on sizes" in text and "size_16 30.0% [" in text and "n=100" in text
+    assert "**ppo(ckpt=b)** did not learn" in text
+    assert "**deepthinking(ckpt=c)** holds like search" in text
+    assert "Reference (search agents, exact): bfs 100% on every suite" in text
+    assert "Criteria" in text and "bfs" not in [a.split()[0] for a in answer_lines(results)[1:]]
+
+
+def test_search_only_says_so_in_one_sentence() -> None:
+    lines = answer_lines(_results({"bfs": _all(100), "random_fork": _all(40)}))
+    assert len(lines) == 1 and lines[0].startswith("No learned agent is in this run")
+    assert len(re.findall(r"\.\s", lines[0] + " ")) == 1
+
+
+def test_x_axis_orders_sizes_by_side_then_families() -> None:
+    labels, groups = distance_points(_results({"bfs": _all(100)}))
+    assert labels == ["4", "6 (in dist.)", "8", "16", "generators", "loops"]
+    assert groups[1] == ["in_distribution"] and groups[-1] == ["loops_percolation"]
+
+
+def test_figure_drawn_only_with_a_learned_agent(tmp_path: Path) -> None:
+    assert answer_figure(_results({"bfs": _all(100)}), tmp_path / "a.png") is None
+    path = answer_figure(_results({"bfs": _all(100), "ppo:ckpt=b": _all(60)}), tmp_path / "b.png")
+    assert path is not None and path.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("answer") / "run"
+    return run_comparison(
+        ["bfs", "random_walk"], ["in_distribution", "size_4", "gen_hallway"], out, n=8,
+        progress=False,
+    )  # fmt: skip
+
+
+def test_report_opens_with_the_answer_then_its_figure(run_dir: Path, tmp_path: Path) -> None:
+    md = (run_dir / "report.md").read_text()
+    assert md.index("## Does a learned policy generalize like search?") < md.index(
+        "## What the numbers say"
+    )
+    assert "No learned agent is in this run" in md and "figures/answer.png" not in md
+    results = json.loads((run_dir / "results.json").read_text())
+    results["agents"][1]["training_set"] = "default"  # random_walk posing as a learned agent
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    paths = render_report(tmp_path, explorer=False)
+    md = (tmp_path / "report.md").read_text()
+    head = md[: md.index("## What the numbers say")]
+    assert "**random_walk**" in head and "Exact in distribution (in_distribution)" in head
+    assert head.index("Criteria") < head.index("figures/answer.png")
+    assert paths["answer"].exists()
+    page = (tmp_path / "report.html").read_text()
+    assert page.index('alt="Does a learned policy') < page.index("What the numbers say")
+
+
+def test_mcts_budget_groups_and_figure(tmp_path: Path) -> None:
+    from agents.harness.answer import mcts_budget_figure, mcts_budget_groups
+
+    results = _results(
+        {
+            "bfs": _all(100),
+            "mcts:simulations=50,max_steps=300": _all(80),
+            "mcts:simulations=5,max_steps=300": _all(40),
+            "mcts:simulations=5": _all(40),  # differs in max_steps: its own group of one
+            "mcts:prior=ck,simulations=10": _all(50),
+        }
+    )
+    assert mcts_budget_groups(results) == [
+        [(5, "mcts:simulations=5,max_steps=300"), (50, "mcts:simulations=50,max_steps=300")]
+    ]
+    path = mcts_budget_figure(results, tmp_path / "b.png")
+    assert path is not None and path.read_bytes()[:4] == b"\x89PNG"
+    alone = _results({"bfs": _all(100), "mcts:simulations=5": _all(40)})
+    assert mcts_budget_figure(alone, tmp_path / "c.png") is None
+
+
+def test_report_has_the_budget_curve_with_two_mcts_budgets(tmp_path: Path) -> None:
+    out = run_comparison(
+        ["mcts:simulations=2,max_steps=40", "mcts:simulations=8,max_steps=40"], ["size_4"],
+        tmp_path / "run", n=6, progress=False,
+    )  # fmt: skip
+    md = (out / "report.md").read_text()
+    assert "## MCTS: exact vs simulations" in md and "figures/mcts_budget.png" in md
+
+
+def test_a_target_shift_agent_is_judged_against_its_own_training_distribution() -> None:
+    results = _results({"bfs": _all(100), "ppo:ckpt=corner": _all(20)})
+    recipe = {"generator": "dfs", "params": {}, "origin": "random", "target": "random"}
+    for s in results["suites"]:
+        s["shape"] = [s["size"], s["size"]]
+        s["recipe"] = recipe
+    results["suites"].append(
+        {"name": "target_corner", "family": "target_shift", "size": 6, "n": 100,
+         "generator": "dfs", "shape": [6, 6], "recipe": {**recipe, "target": "region:br:2"}}
+    )  # fmt: skip
+    results["results"]["bfs"]["target_corner"] = {"exact": _rate(100)}
+    results["results"]["ppo:ckpt=corner"]["target_corner"] = {"exact": _rate(90)}
+    results["agents"][1]["training_set"] = "corner_targets"  # dfs 6x6, targets region:br:2
+    j = judge(results, "ppo:ckpt=corner")
+    assert j["suite"] == "target_corner" and j["in"] == _rate(90)
+    assert j["verdict"] == "heuristics" and j["families"]["in_distribution"]["verdict"] == "falls"
+    assert "target_shift" not in j["families"]  # its only suite is the reference
+    text = "\n".join(answer_lines(results))
+    assert "(target_corner, drawn like its training set corner_targets) 90.0%" in text
+    results["agents"][1]["training_set"] = "default"
+    assert judge(results, "ppo:ckpt=corner")["suite"] == "in_distribution"
+
+
+def test_the_baseline_is_the_reference_when_no_search_agent_was_asked_for() -> None:
+    results = _results({"ppo:ckpt=b": _all(90)})
+    results["baseline"] = "random_fork"
+    results["results"]["random_fork"] = {n: {"exact": _rate(40)} for n, _, _ in SUITES}
+    lines = answer_lines(results)
+    assert lines[0].startswith(
+        "Reference (search agents, exact): random_fork (baseline) lowest 40.0%"
+    )
