@@ -18,7 +18,7 @@ atomic; --resume continues a cut run exactly where it stopped (same config; only
 The run folder is a checkpoint folder the agent loads: deepthinking:ckpt=OUT,n_iter=auto."""
 
 EPILOG = """\
-presets (measured results in docs/parts/deepthinking-results.md):
+presets (measured results in docs/RESULTS.md):
   tiny   width 8, 4 steps, 64 tasks a set: a smoke run (seconds)
   w16    the shipped model: width 16, gated, progressive loss, dfs 3x3..9x9 (20000 steps, 18 min cap)
 

@@ -18,7 +18,7 @@ random-walk floor), tb/ (TensorBoard: eval/success, eval/exact, rollout/success_
 last model; it is the checkpoint folder agents load (ppo:ckpt=OUT). --resume continues a cut run."""
 
 EPILOG = """\
-presets (measured results in docs/parts/rl-results.md):
+presets (measured results in docs/RESULTS.md):
 {presets}
 
 examples:

@@ -168,7 +168,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         ckpt_every=2,
         warmup_steps=1,
     ),
-    # the shipped model (checkpoints/deepthinking_w16): results in docs/parts/deepthinking-results.md
+    # the shipped model (checkpoints/deepthinking_w16): results in docs/RESULTS.md
     "w16": dict(
         model=dict(width=16, n_blocks=1, gate=True),
         steps=20000,

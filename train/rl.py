@@ -2,7 +2,7 @@
 
 :class:`RLConfig` describes a run (algorithm, extractor, training distribution, reward, budget,
 evaluation); :data:`PRESETS` are named configs with their measured results in
-``docs/parts/rl-results.md``. :func:`train` builds the SB3 model on
+``docs/RESULTS.md``. :func:`train` builds the SB3 model on
 :class:`~maze_env.sb3.MazeVecEnvAdapter` (SB3's ``VecMonitor`` on top) and runs it with SB3
 callbacks: periodic evaluation on a fixed held-out set (TensorBoard ``eval/success``,
 ``eval/exact``; the best model kept), atomic checkpoints for ``--resume``, and SB3's progress bar.
@@ -247,7 +247,7 @@ PRESETS: dict[str, dict[str, Any]] = {
              "total_steps": 8_192, "n_envs": 16, "n_steps": 16, "batch_size": 64,
              "learning_rate": 3e-3, "eval_every": 0, "eval_n": 50, "progress": False},
 }  # fmt: skip
-"""Named configs (overrides of :class:`RLConfig`'s defaults). Results: docs/parts/rl-results.md."""
+"""Named configs (overrides of :class:`RLConfig`'s defaults). Results: docs/RESULTS.md."""
 
 
 def preset(name: str) -> RLConfig:
