@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
+import copy
 from typing import Any
 
-import yaml
+from train.config_args import apply_set, command_line, read_config_file
 
 DESCRIPTION = """\
 Train the deep-thinking net (agents/deepthinking/model.py) with Bansal et al.'s progressive loss on
@@ -27,19 +26,6 @@ examples:
   mazebench train-dt --preset w16 --out checkpoints/deepthinking_w16
   mazebench train-dt --preset w16 --out checkpoints/deepthinking_w16 --resume
   mazebench train-dt --config my.yaml --set steps=200 --set model.width=16"""
-
-
-def _override(data: dict[str, Any], item: str) -> None:
-    key, eq, value = item.partition("=")
-    if not eq:
-        raise ValueError(f"--set takes KEY=VALUE (e.g. steps=200, model.width=16), got {item!r}")
-    *parents, leaf = key.strip().split(".")
-    node = data
-    for p in parents:
-        node = node.setdefault(p, {})
-        if not isinstance(node, dict):
-            raise ValueError(f"--set {item!r}: {p} is not a mapping")
-    node[leaf] = yaml.safe_load(value)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -76,22 +62,19 @@ def run(args: argparse.Namespace) -> int:
     if args.preset:
         if args.preset not in PRESETS:
             raise ValueError(f"unknown preset {args.preset!r}; known: {', '.join(PRESETS)}")
-        data.update(yaml.safe_load(yaml.safe_dump(PRESETS[args.preset])))
+        data.update(copy.deepcopy(PRESETS[args.preset]))
     if args.config:
-        file_data = yaml.safe_load(open(args.config, encoding="utf-8")) or {}
-        if not isinstance(file_data, dict):
-            raise ValueError(f"{args.config}: expected a mapping of DTTrainConfig fields")
+        file_data = read_config_file(args.config, "DTTrainConfig")
         model = {**data.get("model", {}), **file_data.pop("model", {})}
         data.update(file_data)
         if model:
             data["model"] = model
     for item in args.set:
-        _override(data, item)
+        apply_set(data, item)
     if args.out:
         data["out_dir"] = args.out
     cfg = DTTrainConfig.from_dict(data)
-    command = "mazebench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    result = main(cfg, resume=args.resume, progress=not args.no_progress, command=command)
+    result = main(cfg, resume=args.resume, progress=not args.no_progress, command=command_line())
     metrics = ", ".join(f"{k} {v:.3f}" for k, v in result["metrics"].items())
     print(
         f"train-dt: {result['step']} steps, {result['cpu_seconds'] / 60:.1f} CPU min -> {cfg.out_dir} ({metrics})"

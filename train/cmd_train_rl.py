@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from typing import Any
 
-import yaml
+from train.config_args import apply_set, command_line, read_config_file
 
 DESCRIPTION = """\
 Train a stable-baselines3 / sb3-contrib policy on the native vector env (maze_env/sb3.py). Start
@@ -27,13 +25,6 @@ examples:
   mazebench train-rl --preset vin --out checkpoints/ppo_vin --resume
   mazebench train-rl --preset cnn --set total_steps=200000 --set n_envs=32 --out runs/cnn
   mazebench compare --agents ppo:ckpt=checkpoints/ppo_vin bfs --suites default --n 200 --out runs/rl"""
-
-
-def _override(data: dict[str, Any], item: str) -> None:
-    key, eq, value = item.partition("=")
-    if not eq:
-        raise ValueError(f"--set takes KEY=VALUE (e.g. total_steps=200000), got {item!r}")
-    data[key.strip()] = yaml.safe_load(value)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -76,12 +67,9 @@ def build_config(args: argparse.Namespace) -> Any:
     if args.preset:
         data.update(preset(args.preset).to_dict())
     if args.config:
-        file_data = yaml.safe_load(open(args.config, encoding="utf-8")) or {}
-        if not isinstance(file_data, dict):
-            raise ValueError(f"{args.config}: expected a mapping of RLConfig fields")
-        data.update(file_data)
+        data.update(read_config_file(args.config, "RLConfig"))
     for item in args.set:
-        _override(data, item)
+        apply_set(data, item)
     if args.no_progress:
         data["progress"] = False
     return RLConfig.from_dict(data).validate()
@@ -91,8 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from train.rl import train
 
     cfg = build_config(args)
-    command = "mazebench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    meta = train(cfg, args.out, resume=args.resume, name=args.name, command=command)
+    meta = train(cfg, args.out, resume=args.resume, name=args.name, command=command_line())
     e = (meta.get("best_eval") or {}).get("eval", {})
     print(
         f"{args.out}: {meta['env_steps']} env steps, {meta['wall_minutes']} min; best held-out "

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
-import sys
 from typing import Any
 
 DESCRIPTION = """\
@@ -40,20 +38,14 @@ def add_parser(subparsers: Any) -> None:
 
 
 def build_config(args: argparse.Namespace) -> Any:
-    import yaml
-
+    from train.config_args import apply_set, read_config_file
     from train.transformer import PRESETS, TrainConfig
 
     data: dict[str, Any] = dict(PRESETS[args.preset]) if args.preset else {}
     if args.config:
-        from pathlib import Path
-
-        data.update(yaml.safe_load(Path(args.config).read_text()) or {})
+        data.update(read_config_file(args.config, "TrainConfig"))
     for item in args.set:
-        key, eq, value = item.partition("=")
-        if not eq:
-            raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
-        data[key.strip()] = yaml.safe_load(value)
+        apply_set(data, item)
     if args.out:
         data["out_dir"] = args.out
     return TrainConfig.from_dict(data)
@@ -67,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
     record = main(config, resume=args.resume, cache_dir=args.cache_dir)
     if os.environ.get("RANK", "0") != "0":
         return 0  # torchrun: rank 0 writes the meta
-    command = "mazebench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    from train.config_args import command_line
+
     sets = config.train_sets if len(config.train_sets) != 1 else config.train_sets[0]
-    write_meta(config.out_dir, config.name, sets, command, record.get("cpu_minutes", 0.0))
+    write_meta(config.out_dir, config.name, sets, command_line(), record.get("cpu_minutes", 0.0))
     print({k: v for k, v in record.items()})
     return 0

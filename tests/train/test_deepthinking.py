@@ -161,5 +161,12 @@ def test_cli_trains_with_overrides(tmp_path: Path, capsys: pytest.CaptureFixture
     assert args.func(args) == 0
     assert load_weights(out / "model.safetensors").config.width == 4
     assert "1 steps" in capsys.readouterr().out
+    from train.config_args import apply_set
+
     with pytest.raises(ValueError, match="KEY=VALUE"):
-        cmd_train_dt._override({}, "steps")
+        apply_set({}, "steps")
+    with pytest.raises(ValueError, match="model is not a mapping"):
+        apply_set({"model": 3}, "model.width=4")
+    nested: dict = {"model": {"width": 8}}
+    apply_set(nested, "model.width=16")
+    assert nested == {"model": {"width": 16}}

@@ -1,0 +1,38 @@
+"""What the training commands share: a config built from a preset, a YAML file and ``--set``
+overrides, and the command line recorded in a checkpoint's meta."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def read_config_file(path: str | Path, what: str) -> dict[str, Any]:
+    """The mapping in YAML file ``path`` (``what``: the config's name, for the error)."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of {what} fields")
+    return data
+
+
+def apply_set(data: dict[str, Any], item: str) -> None:
+    """Apply one ``--set KEY=VALUE`` to ``data`` (VALUE parsed as YAML; ``a.b=1`` sets a nested key)."""
+    key, eq, value = item.partition("=")
+    if not eq:
+        raise ValueError(f"--set takes KEY=VALUE (e.g. seed=1, model.width=16), got {item!r}")
+    *parents, leaf = key.strip().split(".")
+    node = data
+    for p in parents:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ValueError(f"--set {item!r}: {p} is not a mapping")
+    node[leaf] = yaml.safe_load(value)
+
+
+def command_line() -> str:
+    """This process's ``mazebench ...`` command, quoted, for a checkpoint's meta."""
+    return "mazebench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
