@@ -26,7 +26,7 @@ import numpy as np
 
 from maze_env.maze import Maze, MazeBatch, check_cell
 from maze_env.tokens.schemes import PADDING, PATH_END, PATH_START, GridScheme, _check_path
-from maze_env.tokens.vocab import PathsArg, Vocabulary
+from maze_env.tokens.vocab import PathsArg, Vocabulary, check_batch
 from maze_env.types import ACTION_DELTAS, Coord, Shape
 
 EOL = "<EOL>"
@@ -327,24 +327,11 @@ class GridVocabulary(Vocabulary):
         length: int | None = None,
     ) -> np.ndarray:
         """:meth:`Vocabulary.encode_arrays` for the grid schemes (``rng`` is not used). Numpy only."""
-        conns = np.ascontiguousarray(conns.connections if isinstance(conns, MazeBatch) else conns)
-        if conns.dtype != np.bool_ or conns.ndim != 4 or conns.shape[1] != 2:
-            raise ValueError(
-                f"conns must be bool[N, 2, R, C], got {conns.dtype}{list(conns.shape)}"
-            )
-        n, _, rows, cols = conns.shape
         cells_mode = self.scheme.path == "cells"  # type: ignore[union-attr]
-        if cells_mode and (rows > self.max_shape[0] or cols > self.max_shape[1]):
-            raise ValueError(
-                f"a {rows}x{cols} maze does not fit this vocabulary's max_shape {self.max_shape}; "
-                "build the Vocabulary with a max_shape at least as large (or use scheme 'grid')"
-            )
-        origins, targets = np.asarray(origins, dtype=np.int64), np.asarray(targets, dtype=np.int64)
-        for name, cells in (("origins", origins), ("targets", targets)):
-            if cells.shape != (n, 2) or ((cells < 0) | (cells >= np.array([rows, cols]))).any():
-                raise ValueError(
-                    f"{name} must be int[N, 2] cells inside the {rows}x{cols} grid (N={n})"
-                )
+        conns, origins, targets = check_batch(
+            conns, origins, targets, self.max_shape if cells_mode else None, " (or use scheme 'grid')"
+        )
+        n, _, rows, cols = conns.shape
         path_flat, path_len = self._path_arrays(conns, origins, targets, paths)
         w = 2 if cells_mode else 1
         steps = np.where(

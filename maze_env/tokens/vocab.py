@@ -236,23 +236,8 @@ class Vocabulary:
         Returns:
             ``int32[N, T]``.
         """
-        conns = np.ascontiguousarray(conns.connections if isinstance(conns, MazeBatch) else conns)
-        if conns.dtype != np.bool_ or conns.ndim != 4 or conns.shape[1] != 2:
-            raise ValueError(
-                f"conns must be bool[N, 2, R, C], got {conns.dtype}{list(conns.shape)}"
-            )
+        conns, origins, targets = check_batch(conns, origins, targets, self.max_shape)
         n, _, rows, cols = conns.shape
-        if rows > self.max_shape[0] or cols > self.max_shape[1]:
-            raise ValueError(
-                f"a {rows}x{cols} maze does not fit this vocabulary's max_shape {self.max_shape}; "
-                "build the Vocabulary with a max_shape at least as large"
-            )
-        origins, targets = np.asarray(origins, dtype=np.int64), np.asarray(targets, dtype=np.int64)
-        for name, cells in (("origins", origins), ("targets", targets)):
-            if cells.shape != (n, 2) or ((cells < 0) | (cells >= np.array([rows, cols]))).any():
-                raise ValueError(
-                    f"{name} must be int[N, 2] cells inside the {rows}x{cols} grid (N={n})"
-                )
         path_flat, path_len = self._path_arrays(conns, origins, targets, paths)
         path_off = np.concatenate([[0], np.cumsum(np.maximum(path_len, 0))[:-1]])
         sch = self.scheme
@@ -317,3 +302,31 @@ class Vocabulary:
             i = int(np.searchsorted(np.cumsum(lengths), np.argmax(bad), side="right"))
             raise ValueError(f"path {i} has a cell outside the {rows}x{cols} grid")
         return flat @ np.array([cols, 1]), lengths
+
+
+def check_batch(
+    conns: np.ndarray | MazeBatch,
+    origins: np.ndarray,
+    targets: np.ndarray,
+    max_shape: Shape | None,
+    hint: str = "",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(bool[N, 2, R, C], int64[N, 2], int64[N, 2])`` checked for an ``encode_arrays`` call.
+
+    Raises a ``ValueError`` naming the bad argument, or a maze larger than ``max_shape`` (``None``:
+    any size; ``hint`` is appended to that message).
+    """
+    conns = np.ascontiguousarray(conns.connections if isinstance(conns, MazeBatch) else conns)
+    if conns.dtype != np.bool_ or conns.ndim != 4 or conns.shape[1] != 2:
+        raise ValueError(f"conns must be bool[N, 2, R, C], got {conns.dtype}{list(conns.shape)}")
+    n, _, rows, cols = conns.shape
+    if max_shape is not None and (rows > max_shape[0] or cols > max_shape[1]):
+        raise ValueError(
+            f"a {rows}x{cols} maze does not fit this vocabulary's max_shape {tuple(max_shape)}; "
+            f"build the Vocabulary with a max_shape at least as large{hint}"
+        )
+    origins, targets = np.asarray(origins, dtype=np.int64), np.asarray(targets, dtype=np.int64)
+    for name, cells in (("origins", origins), ("targets", targets)):
+        if cells.shape != (n, 2) or ((cells < 0) | (cells >= np.array([rows, cols]))).any():
+            raise ValueError(f"{name} must be int[N, 2] cells inside the {rows}x{cols} grid (N={n})")
+    return conns, origins, targets
