@@ -74,6 +74,25 @@ def gumbel_noise(seed, move, out):  # type: ignore[no-untyped-def]
 # Indexing a view is cheaper than indexing the batch arrays with ``b`` (fewer live values), which
 # made the fused kernel markedly faster in development timings.
 @numba.njit(cache=True, inline="always")
+def _only_move(live):  # type: ignore[no-untyped-def]
+    """The action of the single set bit of ``live`` (a 4-bit move mask with one move)."""
+    return 0 if live == 1 else (1 if live == 2 else (2 if live == 4 else 3))
+
+
+@numba.njit(cache=True, inline="always")
+def _open_moves(here, tgt, nbr, mark, st):  # type: ignore[no-untyped-def]
+    """Legal-move bits of a new node at ``here``: moves to cells not on the simulation's own path
+    (``mark[cell] == st``); none at the target, which ends the episode."""
+    bits = 0
+    if here != tgt:
+        for a in range(4):
+            nb = nbr[here, a]
+            if nb >= 0 and mark[nb] != st:
+                bits |= 1 << a
+    return bits
+
+
+@numba.njit(cache=True, inline="always")
 def _new_node(cell_id, par, bits, cell, parent, children, visits, value_sum, dead, moves, n_nodes, b):  # type: ignore[no-untyped-def]  # fmt: skip
     node = n_nodes[b]
     n_nodes[b] = node + 1
@@ -313,7 +332,7 @@ def select_one(st, nbr, tgt, cell, parent, children, visits, value_sum, prior, d
             a = _gumbel_select(live, table, n_considered, children, visits, value_sum, prior, mix,
                                use_prior, gumbel, sh_visits, raw_value)  # fmt: skip
         elif live & (live - 1) == 0:  # one live move
-            a = 0 if live == 1 else (1 if live == 2 else (2 if live == 4 else 3))
+            a = _only_move(live)
         elif use_prior:
             a = _select_puct(node, legal, live, children, visits, value_sum, prior, c, mix)
         else:
@@ -322,12 +341,7 @@ def select_one(st, nbr, tgt, cell, parent, children, visits, value_sum, prior, d
         mark[nb] = st
         child = children[node, a]
         if child < 0:
-            new_legal = 0
-            if nb != tgt:
-                for a2 in range(4):
-                    nb2 = nbr[nb, a2]
-                    if nb2 >= 0 and mark[nb2] != st:
-                        new_legal |= 1 << a2
+            new_legal = _open_moves(nb, tgt, nbr, mark, st)
             new = _new_node(nb, node, new_legal | (a << 8), cell, parent, children, visits,
                             value_sum, dead, moves, n_nodes, b)  # fmt: skip
             children[node, a] = new
@@ -438,19 +452,14 @@ def _simulate_plain(st, i, rollout, nbr, tgt, cell, parent, children, visits, va
             _mark_dead(node, parent, dead, moves)
             break
         if live & (live - 1) == 0:  # one live move
-            a = 0 if live == 1 else (1 if live == 2 else (2 if live == 4 else 3))
+            a = _only_move(live)
         else:
             a = _select_uct(node, live, children, visits, value_sum, c)
         nb = nbr[here, a]
         mark[nb] = st
         child = children[node, a]
         if child < 0:
-            new_legal = 0
-            if nb != tgt:
-                for a2 in range(4):
-                    nb2 = nbr[nb, a2]
-                    if nb2 >= 0 and mark[nb2] != st:
-                        new_legal |= 1 << a2
+            new_legal = _open_moves(nb, tgt, nbr, mark, st)
             new = _new_node(nb, node, new_legal | (a << 8), cell, parent, children, visits,
                             value_sum, dead, moves, n_nodes, b)  # fmt: skip
             children[node, a] = new
