@@ -67,7 +67,7 @@ def headline(results: dict[str, Any], suites: tuple[str, ...] = HEADLINE_SUITES)
     cols = [s for s in suites if s in present] or present[:8]
     rows = []
     for a in results["agents"]:
-        per = results["results"].get(a["spec"]) or results["results"].get(a["name"], {})
+        per = results["results"].get(a["spec"], {})
         cells = []
         for s in cols:
             exact = (per.get(s) or {}).get("exact") or {}

@@ -40,6 +40,12 @@ TRAIN_COMMANDS: dict[str, str] = {
     "deepthinking": "train-dt",
 }
 """Model kinds and the ``mazebench`` subcommand that trains each."""
+NO_PROGRESS: dict[str, list[str]] = {
+    "transformer": ["--set", "progress=false"],
+    "rl": ["--no-progress"],
+    "deepthinking": ["--no-progress"],
+}
+"""How each training command is told not to draw a progress bar."""
 WEIGHT_FILES = ("model.safetensors", "model.zip", "weights.safetensors")
 """A folder holding one of these (and ``meta.json`` or a config) counts as a trained model."""
 DEFAULT_EXPERIMENT = Path(__file__).with_name("experiments") / "default.yaml"
@@ -219,12 +225,14 @@ def model_folders(
     return out
 
 
-def train_command(m: ModelSpec, seed: int, folder: Path) -> list[str]:
+def train_command(m: ModelSpec, seed: int, folder: Path, progress: bool = True) -> list[str]:
     """The ``mazebench train-KIND`` command line that trains ``m`` with ``seed`` into ``folder``."""
     cmd = [sys.executable, "-m", "train.cli", TRAIN_COMMANDS[m.kind], "--preset", m.preset]
     for key, value in {**dict(m.set), "seed": seed}.items():
         cmd += ["--set", f"{key}={json.dumps(value)}"]
     cmd += ["--out", str(folder)]
+    if not progress:
+        cmd += NO_PROGRESS[m.kind]
     if folder.exists() and any(folder.iterdir()):
         cmd.append("--resume")
     return cmd
@@ -233,7 +241,7 @@ def train_command(m: ModelSpec, seed: int, folder: Path) -> list[str]:
 def train_model(m: ModelSpec, seed: int, folder: Path, *, progress: bool = True) -> None:
     """Train (or resume) one model; marks the folder ``.trained`` when the command succeeds."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    cmd = train_command(m, seed, folder)
+    cmd = train_command(m, seed, folder, progress=progress)
     print(
         f"training {m.name} (seed {seed}): no shipped checkpoint; {' '.join(cmd[3:])}",
         file=sys.stderr,

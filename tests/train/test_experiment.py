@@ -98,6 +98,9 @@ def test_train_command_resumes_a_cut_run(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "state.json").write_text("{}")
     assert train_command(m, 3, tmp_path / "run")[-1] == "--resume"
+    assert "--no-progress" in train_command(m, 3, tmp_path / "run", progress=False)
+    t = ModelSpec(name="t", kind="transformer")
+    assert "progress=false" in train_command(t, 0, tmp_path / "t", progress=False)
 
 
 def test_run_quick_end_to_end(tmp_path, capsys):
