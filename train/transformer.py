@@ -129,6 +129,20 @@ class TrainConfig:
     tensorboard: bool = True
     """Write TensorBoard events to out_dir/tb."""
 
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "max_steps", "eval_every", "log_every", "threads", "n_layer",
+                     "n_head", "d_model", "beam_k"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"TrainConfig.{name} must be an int >= 1, got {value!r}")
+        for name in ("warmup_steps", "eval_n", "eval_beam_n", "n_ctx"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"TrainConfig.{name} must be an int >= 0, got {value!r}")
+        for name in ("lr", "min_lr", "max_minutes", "weight_decay", "grad_clip", "dropout"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
