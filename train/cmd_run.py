@@ -10,7 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from train.experiment import DEFAULT_EXPERIMENT, ExperimentConfig, model_folders, resolve_agents
+from train.experiment import (
+    DEFAULT_EXPERIMENT,
+    ExperimentConfig,
+    model_folders,
+    resolve_agents,
+    seed_groups,
+)
 
 HEADLINE_SUITES = ("in_distribution", "size_10", "size_16", "size_32", "gen_wilson",
                    "loops_percolation", "open_field", "target_held_out")
@@ -30,7 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         epilog="examples:\n"
         "  mazebench run                          # the default experiment -> runs/default\n"
         "  mazebench run --quick                  # a smoke run (fewer tasks, suites, agents)\n"
-        "  mazebench run --config examples/size.yaml --out runs/size\n",
+        "  mazebench run --config examples/size.yaml --out runs/size\n"
+        "  mazebench run --config examples/memorize.yaml --backend ray   # train the seeds side by side\n",
     )
     p.add_argument("--config", metavar="FILE", help="experiment YAML/JSON (train/experiment.py)")
     p.add_argument("--quick", action="store_true", help="apply the experiment's quick overrides")
@@ -48,6 +55,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--no-train",
         action="store_true",
         help="fail instead of training a model whose checkpoint is missing",
+    )
+    p.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="local: train missing models one after another and run the comparison in worker "
+        "processes here; ray: train them as Ray tasks side by side (each reserving its run's "
+        "threads) and run the comparison's chunks as Ray tasks (results identical)",
+    )
+    p.add_argument(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help="with --backend ray: the cluster (HOST:6379, auto); default: a local Ray instance "
+        "with --workers CPUs. On a cluster, --models-dir must be on a file system every node sees",
     )
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="dataset cache folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -91,7 +113,18 @@ def run(args: argparse.Namespace) -> int:
         cfg = cfg.for_quick()
     out = Path(args.out or f"runs/{cfg.name}{'-quick' if args.quick else ''}")
     t0 = time.perf_counter()
-    folders = model_folders(cfg, args.models_dir, train=not args.no_train, progress=not args.no_progress)
+    if args.address is not None and args.backend != "ray":
+        raise SystemExit("mazebench run: --address needs --backend ray")
+    workers = args.workers or cores()
+    folders = model_folders(
+        cfg,
+        args.models_dir,
+        train=not args.no_train,
+        progress=not args.no_progress,
+        backend=args.backend,
+        address=args.address,
+        num_cpus=workers,
+    )
     agents = resolve_agents(cfg.agents, folders)
     out.mkdir(parents=True, exist_ok=True)
     resolved = {
@@ -100,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         "quick": bool(args.quick),
         "models": {k: [str(p) for p in v] for k, v in folders.items()},
         "agents": agents,
+        "seed_groups": seed_groups(cfg.agents, folders),
         "suites": list(cfg.suites),
         "n": args.n if args.n is not None else cfg.n,
         "seed": args.seed if args.seed is not None else cfg.seed,
@@ -126,7 +160,9 @@ def run(args: argparse.Namespace) -> int:
         out,
         n=n,
         seed=resolved["seed"],
-        workers=args.workers or cores(),
+        workers=workers,
+        backend=args.backend,
+        address=args.address,
         quick=bool(args.quick),
         progress=not args.no_progress,
         suites_file=cfg.suites_file,

@@ -199,12 +199,34 @@ def has_model(folder: Path) -> bool:
     return folder.is_dir() and any((folder / f).is_file() for f in WEIGHT_FILES)
 
 
+BACKENDS = ("local", "ray")
+"""Where an experiment's training runs execute: one after another here, or as Ray tasks."""
+
+
 def model_folders(
-    cfg: ExperimentConfig, cache_dir: str | Path, *, train: bool = True, progress: bool = True
+    cfg: ExperimentConfig,
+    cache_dir: str | Path,
+    *,
+    train: bool = True,
+    progress: bool = True,
+    backend: str = "local",
+    address: str | None = None,
+    num_cpus: int | None = None,
 ) -> dict[str, list[Path]]:
-    """``{model name: [folder per seed]}``, training what is missing (cached by config hash)."""
+    """``{model name: [folder per seed]}``, training what is missing (cached by config hash).
+
+    With ``backend="local"`` the missing models train one after another in this process's
+    machine; with ``"ray"`` each is a Ray task (on a local instance of ``num_cpus`` CPUs, or the
+    cluster at ``address``) reserving as many CPUs as its run's ``threads``, so independent runs
+    (seeds, sweeps) train side by side. On a cluster, ``cache_dir`` must be a folder every node
+    sees (a shared file system): each task writes its checkpoint there, where the comparison
+    finds it.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     cache = Path(cache_dir)
     out: dict[str, list[Path]] = {}
+    todo: list[tuple[ModelSpec, int, Path]] = []
     for m in cfg.used_models():
         folders = []
         for i, seed in enumerate(m.seeds):
@@ -219,10 +241,70 @@ def model_folders(
                         f"model {m.name!r} (seed {seed}) is not trained: no shipped checkpoint "
                         f"{m.checkpoint or '(none given)'} and nothing in {folder}"
                     )
-                train_model(m, seed, folder, progress=progress)
+                todo.append((m, seed, folder))
             folders.append(folder)
         out[m.name] = folders
+    if backend == "local":
+        for m, seed, folder in todo:
+            train_model(m, seed, folder, progress=progress)
+    elif todo:
+        train_models_ray(todo, address=address, num_cpus=num_cpus)
     return out
+
+
+def training_threads(m: ModelSpec) -> int:
+    """The ``threads`` a model's training run uses (its override, else its preset's, else the
+    training config's default): the CPUs its Ray task reserves."""
+    if "threads" in m.set:
+        return int(m.set["threads"])
+    if m.kind == "transformer":
+        from train.transformer import PRESETS, TrainConfig
+
+        return int(PRESETS.get(m.preset, {}).get("threads", TrainConfig.threads))
+    if m.kind == "deepthinking":
+        from train.deepthinking import PRESETS, DTTrainConfig
+
+        return int(PRESETS.get(m.preset, {}).get("threads", DTTrainConfig.threads))
+    from train.rl import PRESETS, RLConfig
+
+    return int(PRESETS.get(m.preset, {}).get("threads", RLConfig.threads))
+
+
+def _train_task(job: tuple[ModelSpec, int, str]) -> list[str]:
+    """One training run inside a Ray worker (module level: Ray ships it by reference)."""
+    m, seed, folder = job
+    train_model(m, seed, Path(folder), progress=False)
+    return [folder]
+
+
+def train_models_ray(
+    todo: Sequence[tuple[ModelSpec, int, Path]],
+    *,
+    address: str | None = None,
+    num_cpus: int | None = None,
+) -> None:
+    """Train each ``(model, seed, folder)`` as a Ray task; runs needing the same CPUs share a wave.
+
+    A failed run raises (naming the command to resume it) after the runs in flight finish or are
+    cancelled; finished runs stay marked ``.trained``, so rerunning the experiment trains only what
+    is left.
+    """
+    from agents.harness.ray_backend import iter_chunks_ray
+
+    by_threads: dict[int, list[tuple[ModelSpec, int, str]]] = {}
+    for m, seed, folder in todo:
+        job = (m, seed, str(Path(folder).resolve()))  # Ray workers need not share our cwd
+        by_threads.setdefault(max(1, training_threads(m)), []).append(job)
+    for threads, jobs in sorted(by_threads.items()):
+        print(
+            f"training {len(jobs)} model(s) as Ray tasks, {threads} CPU(s) each",
+            file=sys.stderr,
+            flush=True,
+        )
+        for _, folders in iter_chunks_ray(
+            jobs, _train_task, address, num_cpus=num_cpus, cpus_per_chunk=threads
+        ):
+            print(f"trained {folders[0]}", file=sys.stderr, flush=True)
 
 
 def train_command(m: ModelSpec, seed: int, folder: Path, progress: bool = True) -> list[str]:
@@ -256,6 +338,17 @@ def train_model(m: ModelSpec, seed: int, folder: Path, *, progress: bool = True)
             f"rerun to resume: {' '.join(cmd)}"
         )
     (folder / ".trained").write_text(json.dumps({"command": cmd[1:]}) + "\n", encoding="utf-8")
+
+
+def seed_groups(agents: Sequence[str], folders: Mapping[str, Sequence[Path]]) -> dict[str, list[str]]:
+    """``{agent template: [resolved spec per seed]}`` for the agents whose models have several
+    seeds (what the report's "across training seeds" table groups); the template keeps ``@NAME``."""
+    out: dict[str, list[str]] = {}
+    for spec in agents:
+        refs = _REF.findall(spec)
+        if refs and max(len(folders[r]) for r in refs) > 1:
+            out[spec] = resolve_agents([spec], folders)
+    return out
 
 
 def resolve_agents(agents: Sequence[str], folders: Mapping[str, Sequence[Path]]) -> list[str]:

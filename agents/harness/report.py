@@ -36,6 +36,7 @@ from agents.harness.metrics import aggregate, best_reference_path
 from agents.harness.plots import (
     agents_table,
     cost_table,
+    failure_table,
     rate_table,
     suites_table,
     summary_lines,
@@ -159,7 +160,8 @@ def pick_gallery(
     exact: Mapping[str, Mapping[str, float]],
     per_agent: int = GALLERY_PER_AGENT,
 ) -> list[dict[str, Any]]:
-    """Up to ``per_agent`` failed (not exact) tasks per agent, from its worst suites first.
+    """Up to ``per_agent`` failed (not exact) tasks per agent: first one of each kind of failure
+    (:data:`~agents.harness.metrics.FAILURE_KINDS`), then from its worst suites first.
 
     Args:
         agents: agent specs.
@@ -176,6 +178,16 @@ def pick_gallery(
         order = sorted(exact[agent], key=lambda s: (_too_big(datasets[s]), exact[agent][s]))
         queues = {s: sorted(failures.get((agent, s), {})) for s in order}
         picks: list[tuple[str, int]] = []
+        kinds: set[Any] = set()
+        for suite, queue in queues.items():  # first one example of each kind of failure
+            if _too_big(datasets[suite]):
+                continue
+            for i in list(queue):
+                kind = failures[(agent, suite)][i]["metrics"].get("failure_kind")
+                if kind not in kinds and len(picks) < per_agent:
+                    kinds.add(kind)
+                    picks.append((suite, i))
+                    queue.remove(i)
         while len(picks) < per_agent and any(queues.values()):
             for suite, queue in queues.items():
                 if queue and len(picks) < per_agent:
@@ -210,6 +222,7 @@ def _gallery_item(
         "reached": m["reached"],
         "exact": m["exact"],
         "invalid_kind": m["invalid_kind"],
+        "failure_kind": m.get("failure_kind"),
     }
 
 
@@ -345,6 +358,7 @@ def render_report(
         )
     results = json.loads(path.read_text(encoding="utf-8"))
     from agents.harness.answer import answer_figure, answer_lines
+    from agents.harness.seeds import load_seed_groups, seed_table
 
     figures = make_figures(results, out_dir / "figures")
     drawn = answer_figure(results, out_dir / "figures" / "answer.png")
@@ -356,6 +370,16 @@ def render_report(
         ("Cost", cost_table(results)),
         ("Suites", suites_table(results)),
     ]
+    failures = failure_table(results)
+    if failures is not None:
+        tables.insert(
+            -2, ("How the learned agents fail (first error of each failed task)", failures)
+        )
+    groups = load_seed_groups(out_dir)
+    if groups:
+        tables.insert(
+            2, ("Exact across training seeds (mean [lowest, highest])", seed_table(results, groups))
+        )
     summary = summary_lines(results)
     md, body = (
         _markdown(results, summary, tables, figures, answer),

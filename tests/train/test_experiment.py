@@ -187,3 +187,61 @@ def test_suite_n_sets_tasks_per_suite(tmp_path):
     assert {s["name"]: s["n"] for s in results["suites"]} == {"in_distribution": 8, "size_4": 5}
     with pytest.raises(ValueError, match="n must be at least 1"):
         ExperimentConfig.from_dict({"suite_n": {"size_4": 0}})
+
+
+def _tiny_transformer(seeds: tuple[int, ...]) -> ModelSpec:
+    """A transformer run of a few seconds: 3x3 mazes, 3 steps."""
+    return ModelSpec(
+        name="t",
+        kind="transformer",
+        preset="tiny",
+        seeds=seeds,
+        set={"train_sets": [{"generator": "dfs", "shape": [3, 3], "n": 64, "seed": 5}],
+             "eval_sets": [{"generator": "dfs", "shape": [3, 3], "n": 8, "seed": 6}],
+             "n_layer": 1, "d_model": 16, "n_head": 2, "batch_size": 8, "max_steps": 3,
+             "warmup_steps": 1, "eval_every": 3, "eval_n": 4, "eval_beam_n": 0,
+             "max_minutes": 0, "anneal_by_time": False, "tensorboard": False},
+    )  # fmt: skip
+
+
+def test_ray_backend_trains_the_seeds_as_tasks_with_the_local_weights(tmp_path):
+    """Training runs dispatched as Ray tasks write the same weights as the same runs trained here,
+    where the comparison finds them; a second resolution finds them cached."""
+    cfg = ExperimentConfig(models=(_tiny_transformer((0, 1)),), agents=("transformer:ckpt=@t",))
+    ray_folders = model_folders(cfg, tmp_path / "ray", progress=False, backend="ray", num_cpus=2)
+    local_folders = model_folders(cfg, tmp_path / "local", progress=False)
+    assert [p.name for p in ray_folders["t"]] == [p.name for p in local_folders["t"]]
+    for r, loc in zip(ray_folders["t"], local_folders["t"], strict=True):
+        assert (r / ".trained").is_file()
+        assert (r / "model.safetensors").read_bytes() == (loc / "model.safetensors").read_bytes()
+    a, b = ray_folders["t"]
+    assert (a / "model.safetensors").read_bytes() != (b / "model.safetensors").read_bytes()
+    # cached: resolving again trains nothing (train=False would raise if it had to)
+    assert model_folders(cfg, tmp_path / "ray", train=False) == ray_folders
+    with pytest.raises(ValueError, match="backend must be one of local, ray"):
+        model_folders(cfg, tmp_path / "x", backend="slurm")
+
+
+def test_seed_groups_feed_the_reports_spread_table(tmp_path):
+    from agents.harness.seeds import load_seed_groups, seed_table
+    from train.experiment import seed_groups
+
+    folders = {"t": [tmp_path / "a", tmp_path / "b", tmp_path / "c"], "p": [tmp_path / "p"]}
+    groups = seed_groups(["bfs", "transformer:ckpt=@t", "ppo:ckpt=@p"], folders)
+    specs = [f"transformer:ckpt={tmp_path / x}" for x in "abc"]
+    assert groups == {"transformer:ckpt=@t": specs}  # single-seed models are not groups
+    (tmp_path / "experiment.json").write_text(json.dumps({"seed_groups": groups}))
+    assert load_seed_groups(tmp_path) == groups
+
+    def rate(mean):
+        return {"exact": {"mean": mean}}
+
+    results = {
+        "suites": [{"name": "s1"}, {"name": "s2"}],
+        "results": {specs[0]: {"s1": rate(0.5), "s2": rate(1.0)},
+                    specs[1]: {"s1": rate(0.7), "s2": rate(None)},
+                    specs[2]: {"s1": rate(0.9), "s2": rate(0.0)}},
+    }  # fmt: skip
+    header, body = seed_table(results, groups)
+    assert header == ["suite", "transformer:ckpt=@t (3 seeds)"]
+    assert body == [["s1", "70.0% [50.0, 90.0]"], ["s2", "50.0% [0.0, 100.0] (2 seeds)"]]
