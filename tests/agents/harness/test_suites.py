@@ -44,7 +44,14 @@ def test_builtin_families_cover_the_issue() -> None:
             assert suites[f"gen_{g}"].generator == g
     assert suites["gen_hallway"].params == {"do_forks": False}
     assert suites["target_held_out"].metadata["training_target_region"] == "region:br:2"
-    assert suites["target_held_out"].disjoint_from == (TRAINING_SETS["corner_targets"],)
+    assert suites["target_held_out"].disjoint_from[0] == TRAINING_SETS["corner_targets"]
+    # every dfs suite is disjoint from each declared dfs training set of its shape
+    for suite in suites.values():
+        if suite.generator == "dfs" and not suite.params:
+            declared = {c.hash() for c in suite.disjoint_from}
+            for name, config in TRAINING_SETS.items():
+                if config.generator == "dfs" and tuple(config.shape) == suite.shape:
+                    assert config.hash() in declared, (suite.name, name)
     covered = {s.generator for s in suites.values()}
     assert covered == set(GENERATORS), "every registered generator gets a 6x6 suite"
 
