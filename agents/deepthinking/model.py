@@ -33,6 +33,10 @@ CHANNELS = ("wall", "origin", "target")
 """Input channels, in order: the env's grid observation layout (wall, agent, target)."""
 
 
+MIXERS = ("conv", "graph")
+"""How an iteration mixes neighbouring cells (:attr:`DTConfig.mixer`)."""
+
+
 @dataclass(frozen=True)
 class DTConfig:
     """Shape of the network.
@@ -50,6 +54,15 @@ class DTConfig:
         init: ``"kaiming"``: He-normal conv weights and the last conv of every residual block at
             zero (blocks start as identities; measured to start learning several times sooner than
             PyTorch's default on this task); ``"torch"``: PyTorch's default.
+        mixer: how an iteration mixes neighbouring cells. ``"conv"`` (Bansal et al.): 3x3 convs
+            over the state, which must learn from the input where the walls are. ``"graph"``
+            (cells only, ``stride=2``): message passing along the maze's open passages: each cell
+            receives its four neighbours' states, zeroed where a wall stands between them, and
+            updates its own from their sum and maximum, its state and the recall features with
+            1x1 convs and a GRU-like gate (the ``n_blocks`` and ``gate`` fields are unused). The
+            walls are wired in instead of learned, so what one iteration can do is the same at
+            every maze size and one iteration moves information exactly one cell along a
+            corridor (the shape of dead-end filling and of breadth-first search).
     """
 
     width: int = 32
@@ -59,8 +72,13 @@ class DTConfig:
     state_bound: float = 0.0
     gate: bool = False
     init: str = "kaiming"
+    mixer: str = "conv"
 
     def __post_init__(self) -> None:
+        if self.mixer not in MIXERS:
+            raise ValueError(f"DTConfig.mixer must be one of {', '.join(MIXERS)}, got {self.mixer!r}")
+        if self.mixer == "graph" and self.stride != 2:
+            raise ValueError("DTConfig.mixer='graph' runs on cells: it needs stride=2")
         if self.init not in ("kaiming", "torch"):
             raise ValueError(f"DTConfig.init must be 'kaiming' or 'torch', got {self.init!r}")
         for name in ("width", "n_blocks", "head_width"):
@@ -98,6 +116,48 @@ class BasicBlock(nn.Module):
         return F.relu(x + self.conv2(F.relu(self.conv1(x))))
 
 
+def open_sides(x: torch.Tensor) -> torch.Tensor:
+    """Input grids ``(B, 3, 2R+1, 2C+1)`` -> ``(B, 4, R, C)``: 1 where the cell's side is open,
+    in the order up, right, down, left (the wall channel's passage pixels)."""
+    wall = x[:, 0]
+    return 1.0 - torch.stack(
+        [wall[:, 0:-1:2, 1::2], wall[:, 1::2, 2::2], wall[:, 2::2, 1::2], wall[:, 1::2, 0:-1:2]],
+        dim=1,
+    )
+
+
+def neighbour_messages(h: torch.Tensor, sides: torch.Tensor) -> torch.Tensor:
+    """``(B, w, R, C)`` states, ``(B, 4, R, C)`` open sides -> ``(B, 4, w, R, C)``: the state of
+    the neighbour above, right, below and left of each cell, zero where that side is a wall."""
+    up = F.pad(h, (0, 0, 1, 0))[:, :, :-1, :]  # cell (r, c) gets (r - 1, c)
+    right = F.pad(h, (0, 1, 0, 0))[:, :, :, 1:]
+    down = F.pad(h, (0, 0, 0, 1))[:, :, 1:, :]
+    left = F.pad(h, (1, 0, 0, 0))[:, :, :, :-1]
+    return torch.stack([up, right, down, left], dim=1) * sides[:, :, None]
+
+
+class GraphStep(nn.Module):
+    """One message-passing iteration on the cell lattice (``DTConfig.mixer == "graph"``).
+
+    ``u = cat(h, e, sum_k m_k, max_k m_k)`` with ``m_k`` the open neighbours' states;
+    ``cand = tanh(W2 relu(W1 u))``, ``z = sigmoid(Wz u)``, ``h <- h + z * (cand - h)``; all
+    1x1 convs, so the cost of an iteration is a few matrix products per cell.
+    """
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.mlp1 = nn.Conv2d(4 * width, 2 * width, 1)
+        self.mlp2 = nn.Conv2d(2 * width, width, 1)
+        self.gate = nn.Conv2d(4 * width, width, 1)
+
+    def forward(self, h: torch.Tensor, e: torch.Tensor, sides: torch.Tensor) -> torch.Tensor:
+        m = neighbour_messages(h, sides)
+        u = torch.cat([h, e, m.sum(1), m.amax(1)], dim=1)
+        cand = torch.tanh(self.mlp2(F.relu(self.mlp1(u))))
+        z = torch.sigmoid(self.gate(u))
+        return h + z * (cand - h)
+
+
 class DTNet(nn.Module):
     """Projection, weight-tied recurrent block with recall, head (see the module docstring)."""
 
@@ -108,9 +168,11 @@ class DTNet(nn.Module):
         self.project = nn.Conv2d(
             len(CHANNELS), w, 3, stride=s, padding=0 if s == 2 else 1, bias=False
         )
-        self.recall = nn.Conv2d(2 * w, w, 3, padding=1, bias=False)
-        self.blocks = nn.Sequential(*[BasicBlock(w) for _ in range(config.n_blocks)])
-        self.gate = nn.Conv2d(2 * w, w, 3, padding=1) if config.gate else None
+        self.graph = GraphStep(w) if config.mixer == "graph" else None
+        conv = config.mixer == "conv"
+        self.recall = nn.Conv2d(2 * w, w, 3, padding=1, bias=False) if conv else None
+        self.blocks = nn.Sequential(*[BasicBlock(w) for _ in range(config.n_blocks if conv else 0)])
+        self.gate = nn.Conv2d(2 * w, w, 3, padding=1) if (config.gate and conv) else None
         if s == 2:
             up = nn.ConvTranspose2d(w, config.head_width, 3, stride=2)
         else:
@@ -132,8 +194,24 @@ class DTNet(nn.Module):
             )
         return F.relu(self.project(x))
 
-    def step(self, h: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        """One iteration of the weight-tied block: ``(B, w, ., .)`` state -> next state."""
+    def init_state(self, e: torch.Tensor) -> torch.Tensor:
+        """The state before the first iteration: the recall features (conv), zeros (graph)."""
+        return torch.zeros_like(e) if self.graph is not None else e
+
+    def step(
+        self, h: torch.Tensor, e: torch.Tensor, sides: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """One iteration of the weight-tied block: ``(B, w, ., .)`` state -> next state.
+
+        ``sides``: :func:`open_sides` of the input, needed by the graph mixer only.
+        """
+        if self.graph is not None:
+            if sides is None:
+                raise ValueError("the graph mixer's step needs the open sides (open_sides(x))")
+            h = self.graph(h, e, sides)
+            if self.config.state_bound > 0:
+                h = h.clamp(-self.config.state_bound, self.config.state_bound)
+            return h
         he = torch.cat([h, e], dim=1)
         new = self.blocks(F.relu(self.recall(he)))
         if self.gate is not None:
@@ -163,9 +241,10 @@ class DTNet(nn.Module):
             (``(B, w, 2R+1, 2C+1)`` with stride 1).
         """
         e = self.embed(x)
-        h = e if state is None else state
+        sides = open_sides(x) if self.graph is not None else None
+        h = self.init_state(e) if state is None else state
         for _ in range(check_n_iter(n_iter)):
-            h = self.step(h, e)
+            h = self.step(h, e, sides)
         return self.readout(h), h
 
     def iterate(self, x: torch.Tensor, at: Sequence[int]) -> Iterator[tuple[int, torch.Tensor]]:
@@ -174,10 +253,11 @@ class DTNet(nn.Module):
         This is how the curve "exact vs iterations" is measured without rerunning the net.
         """
         e = self.embed(x)
-        h, done = e, 0
+        sides = open_sides(x) if self.graph is not None else None
+        h, done = self.init_state(e), 0
         for i in sorted(set(check_n_iter(a) for a in at)):
             for _ in range(i - done):
-                h = self.step(h, e)
+                h = self.step(h, e, sides)
             done = i
             yield i, self.readout(h)
 

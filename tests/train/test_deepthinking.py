@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 from pathlib import Path
 
@@ -110,6 +112,27 @@ def test_progressive_loss_draws_n_and_k_within_max_iters(tmp_path: Path) -> None
     assert len(seen) > 2
     loss.backward()
     assert net.project.weight.grad is not None
+
+
+def test_warm_iters_grade_states_after_more_iterations_than_max_iters(tmp_path: Path) -> None:
+    from agents.deepthinking.model import DTNet
+    from train.deepthinking import load_training_sets
+
+    cfg = _tiny(tmp_path, max_iters=6, warm_iters=20, alpha=1.0)
+    sets = load_training_sets(cfg)
+    rng = np.random.default_rng(2)
+    net = DTNet(cfg.model)
+    ns = []
+    for _ in range(60):
+        x, y, mask = make_batch(sets, rng, 2)
+        _, parts = progressive_loss(net, x, y, mask, cfg, rng)
+        n, k = parts["n"], parts["k"]
+        assert 0 <= n < 26
+        assert 1 <= k <= (6 - n if n < 6 else 3)
+        ns.append(n)
+    assert max(ns) >= 6  # some states are graded after more than max_iters iterations
+    with pytest.raises(ValueError, match="warm_iters must be an int >= 0"):
+        dataclasses.replace(cfg, warm_iters=-1)
 
 
 def test_config_validation_and_yaml(tmp_path: Path) -> None:

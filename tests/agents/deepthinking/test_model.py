@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from agents.deepthinking.model import DTConfig, DTNet, encode_grids, path_pixels
+from agents.deepthinking.model import (
+    DTConfig,
+    DTNet,
+    encode_grids,
+    neighbour_messages,
+    open_sides,
+    path_pixels,
+)
 from maze_env import generate
 from maze_env.solve import batch_shortest_path_arrays, shortest_path
 
@@ -23,13 +30,15 @@ def _grids(shape: tuple[int, int], n: int = 2, seed: int = 0) -> np.ndarray:
     return encode_grids(conn, origins, targets)
 
 
-@pytest.mark.parametrize("stride", [1, 2])
-@pytest.mark.parametrize("gate", [False, True])
+@pytest.mark.parametrize(
+    ("stride", "gate", "mixer"),
+    [(1, False, "conv"), (1, True, "conv"), (2, False, "conv"), (2, True, "conv"), (2, False, "graph")],
+)
 @pytest.mark.parametrize("shape", [(1, 2), (3, 5), (9, 9), (16, 12)])
 def test_logits_cover_every_pixel_at_any_size(
-    stride: int, gate: bool, shape: tuple[int, int]
+    stride: int, gate: bool, mixer: str, shape: tuple[int, int]
 ) -> None:
-    net = _net(stride=stride, gate=gate)
+    net = _net(stride=stride, gate=gate, mixer=mixer)
     x = torch.from_numpy(_grids(shape))
     logits, state = net(x, 3)
     assert logits.shape == (2, 2 * shape[0] + 1, 2 * shape[1] + 1)
@@ -38,8 +47,9 @@ def test_logits_cover_every_pixel_at_any_size(
     assert torch.isfinite(logits).all()
 
 
-def test_continuing_a_state_equals_running_longer() -> None:
-    net = _net(gate=True)
+@pytest.mark.parametrize("mixer", ["conv", "graph"])
+def test_continuing_a_state_equals_running_longer(mixer: str) -> None:
+    net = _net(gate=True, mixer=mixer)
     x = torch.from_numpy(_grids((5, 6)))
     with torch.no_grad():
         full, _ = net(x, 7)
@@ -90,9 +100,38 @@ def test_bad_inputs_raise() -> None:
         DTConfig(width=0)
     with pytest.raises(ValueError, match="unknown DTConfig"):
         DTConfig.from_dict({"depth": 3})
+    with pytest.raises(ValueError, match="mixer must be one of conv, graph"):
+        DTConfig(mixer="attention")
+    with pytest.raises(ValueError, match="needs stride=2"):
+        DTConfig(mixer="graph", stride=1)
 
 
-def test_overfits_a_tiny_batch() -> None:
+def test_open_sides_read_the_walls_between_cells() -> None:
+    maze = generate("dfs", (4, 5), seed=2)
+    x = torch.from_numpy(encode_grids(maze.connections[None], np.zeros((1, 2)), np.zeros((1, 2))))
+    sides = open_sides(x)[0].numpy().astype(bool)  # up, right, down, left
+    for r in range(4):
+        for c in range(5):
+            want = [(r > 0 and maze.connections[0, r - 1, c]), (c < 4 and maze.connections[1, r, c]),
+                    (r < 3 and maze.connections[0, r, c]), (c > 0 and maze.connections[1, r, c - 1])]
+            assert list(sides[:, r, c]) == [bool(w) for w in want], (r, c)
+
+
+def test_graph_messages_cross_open_passages_only() -> None:
+    """A state set in one cell reaches, after one message pass, exactly its open neighbours."""
+    maze = generate("dfs", (5, 5), seed=4)
+    x = torch.from_numpy(encode_grids(maze.connections[None], np.zeros((1, 2)), np.zeros((1, 2))))
+    h = torch.zeros(1, 1, 5, 5)
+    h[0, 0, 2, 2] = 1.0
+    got = neighbour_messages(h, open_sides(x)).sum(1)[0, 0].numpy() > 0
+    want = np.zeros((5, 5), dtype=bool)
+    for r, c in maze.neighbors((2, 2)):
+        want[r, c] = True
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("mixer", ["conv", "graph"])
+def test_overfits_a_tiny_batch(mixer: str) -> None:
     """A few hundred Adam steps drive a tiny net to the exact path masks of 4 small mazes."""
     from train.deepthinking import exact_rate, masked_bce
 
@@ -103,7 +142,7 @@ def test_overfits_a_tiny_batch() -> None:
     paths, lengths = batch_shortest_path_arrays(conn, origins, targets)
     y = torch.from_numpy(path_pixels(paths, lengths, x.shape[2:]).astype(np.float32))
     mask = 1 - x[:, 0]
-    net = DTNet(DTConfig(width=12, head_width=8, gate=True))
+    net = DTNet(DTConfig(width=12, head_width=8, gate=True, mixer=mixer))
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     first = None
     for _ in range(150):
