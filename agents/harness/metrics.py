@@ -195,6 +195,45 @@ def fork_decisions(
     return len(fork_cells), n_decisions, n_correct
 
 
+FAILURE_KINDS = {
+    "wrong_turn": "wrong turn at a fork",
+    "turned_back": "turned back in a corridor",
+    "stopped": "stopped on a shortest path",
+    "wall": "crossed a wall",
+    "stay": "bumped into a wall",
+    "diagonal": "corner jump",
+    "jump": "jumped over cells",
+    "outside": "left the grid",
+    "start": "wrong start",
+}
+"""A failed task's first error (:func:`failure_kind`) and how the report names it."""
+
+
+def failure_kind(
+    maze: Maze, judged: Judgement, to_target: np.ndarray, exact: bool
+) -> str | None:
+    """The first error of a failed (not exact) trajectory; ``None`` for an exact one.
+
+    Walking the judged path, the first move that does not bring the agent one step closer to the
+    target (``d(next, t) != d(cell, t) - 1``) is ``"wrong_turn"`` when taken at a fork (a cell with
+    another open move besides the one it was entered by; at the origin, more than one open move)
+    and ``"turned_back"`` otherwise. Without such a move, the first invalid move's kind
+    (:class:`Judgement`: ``"wall"``, ``"jump"``...) if there is one, else ``"stopped"``: every
+    move was right but the agent stopped (gave up, ran out of moves) before the target. On a maze
+    whose target cannot be reached, the invalid kind or ``"stopped"``.
+    """
+    if exact:
+        return None
+    path = judged.path
+    if int(to_target[path[0]]) >= 0:
+        moves = maze.open_moves()
+        for i, (a, b) in enumerate(zip(path, path[1:], strict=False)):
+            if to_target[b] != to_target[a] - 1:
+                degree = int(moves[a].sum())
+                return "wrong_turn" if degree > (1 if i == 0 else 2) else "turned_back"
+    return judged.invalid_kind or "stopped"
+
+
 def region_mask(region: np.ndarray | str | Placement, maze: Maze) -> np.ndarray:
     """``bool[R, C]`` from a mask or a placement spec such as ``"region:br:2"``."""
     if isinstance(region, np.ndarray):
@@ -252,6 +291,8 @@ class TaskMetrics:
             unreachable); 0 when reached.
         went_to_region, ended_in_region: :func:`region_visits` (None without a region).
         gave_up, nodes_expanded, forward_passes, seconds: copied from the trajectory (cost).
+        failure_kind: :func:`failure_kind` (None when exact; also None in rows written before
+            this field existed).
     """
 
     reached: bool
@@ -278,6 +319,7 @@ class TaskMetrics:
     nodes_expanded: int
     forward_passes: int
     seconds: float
+    failure_kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -285,10 +327,10 @@ class TaskMetrics:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TaskMetrics:
         names = {f.name for f in fields(cls)}
-        missing = names - set(data)
+        missing = names - set(data) - {"failure_kind"}
         if missing:
             raise ValueError(f"TaskMetrics.from_dict: missing fields {sorted(missing)}")
-        return cls(**{k: data[k] for k in names})
+        return cls(**{k: data[k] for k in names if k in data})
 
 
 def compute_metrics(
@@ -328,9 +370,10 @@ def compute_metrics(
     ratio = None
     if judged.reached and optimal is not None:
         ratio = moves / optimal if optimal > 0 else 1.0
+    exact = judged.reached and moves == optimal
     return TaskMetrics(
         reached=judged.reached,
-        exact=judged.reached and moves == optimal,
+        exact=exact,
         optimal_length=optimal,
         path_length=moves,
         length_ratio=ratio,
@@ -353,6 +396,7 @@ def compute_metrics(
         nodes_expanded=int(getattr(trajectory, "nodes_expanded", 0)),
         forward_passes=int(getattr(trajectory, "forward_passes", 0)),
         seconds=float(getattr(trajectory, "seconds", 0.0)),
+        failure_kind=failure_kind(maze, judged, to_target, exact),
     )
 
 
@@ -394,8 +438,8 @@ def aggregate(metrics: Sequence[TaskMetrics | Mapping[str, Any]]) -> dict[str, A
 
     Returns:
         ``{"n_tasks": N, <rate>: {"mean", "k", "n", "low", "high"}, <mean>: {"mean", "n"},
-        "fork_accuracy_pooled": <rate>}``: rates (:data:`RATE_FIELDS`) with 95% Wilson intervals
-        over the tasks where they are defined; means (:data:`MEAN_FIELDS`) over the tasks where the
+        "fork_accuracy_pooled": <rate>, "failure_kinds": {kind: count}}``: rates
+        (:data:`RATE_FIELDS`) with 95% Wilson intervals over the tasks where they are defined; means (:data:`MEAN_FIELDS`) over the tasks where the
         value is not None (``mean`` is None when there is none); ``fork_accuracy_pooled`` is all
         correct fork decisions over all decisions. ``seconds_total`` sums the wall time.
     """
@@ -413,5 +457,10 @@ def aggregate(metrics: Sequence[TaskMetrics | Mapping[str, Any]]) -> dict[str, A
     decisions = sum(m.n_fork_decisions for m in rows)
     correct = sum(m.n_fork_correct for m in rows)
     out["fork_accuracy_pooled"] = _rate([True] * correct + [False] * (decisions - correct))
+    kinds: dict[str, int] = {}
+    for m in rows:
+        if m.failure_kind is not None:
+            kinds[m.failure_kind] = kinds.get(m.failure_kind, 0) + 1
+    out["failure_kinds"] = dict(sorted(kinds.items()))
     out["seconds_total"] = float(sum(m.seconds for m in rows))
     return out

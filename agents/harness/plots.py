@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.harness.metrics import FAILURE_KINDS
 from maze_env import Maze
 
 SIZE_FAMILIES = ("in_distribution", "sizes")
@@ -268,8 +269,9 @@ def gallery(results: Mapping[str, Any], path: Path, cell_px: int = 14) -> Path |
         ax = axes[rows.index(item["agent"]), slots[item["agent"]]]
         slots[item["agent"]] += 1
         ax.imshow(_draw_item(item, draw_frame, cell_px), interpolation="nearest")
-        why = f"failed ({item['invalid_kind'] or 'did not reach'})"
-        why = "reached, not shortest" if item["reached"] else why
+        kind = item.get("failure_kind")
+        why = FAILURE_KINDS.get(kind, kind) if kind else (item["invalid_kind"] or "did not reach")
+        why += " (reached, not shortest)" if item["reached"] else ""
         name = textwrap.shorten(names.get(item["agent"], item["agent"]), 44, placeholder="...")
         ax.set_title(f"{name}\n{item['suite']} #{item['index']}: {why}", fontsize=8)
     rgb = lambda c: np.array(c) / 255  # noqa: E731
@@ -415,6 +417,29 @@ def rate_table(results: Mapping[str, Any], key: str) -> tuple[list[str], list[li
         row = [s["name"]]
         row += [pct(results["results"][a][s["name"]][key]) for a in [*extra, *specs]]
         body.append(row)
+    return header, body
+
+
+def failure_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]] | None:
+    """Learned agents x failure kinds: each kind's share of the agent's failed tasks, pooled over
+    every suite (``share% (count)``); ``None`` when no learned agent failed a task."""
+    learned = [a for a in results["agents"] if a.get("training_set") is not None]
+    counts = {}
+    for a in learned:
+        total: Counter = Counter()
+        for r in results["results"][a["spec"]].values():
+            total.update(r.get("failure_kinds") or {})
+        counts[a["spec"]] = total
+    kinds = [k for k in FAILURE_KINDS if any(c[k] for c in counts.values())]
+    if not kinds:
+        return None
+    labels = agent_labels(results)
+    header = ["agent", "failed tasks", *[FAILURE_KINDS[k] for k in kinds]]
+    body = []
+    for spec, c in counts.items():
+        n = sum(c.values())
+        cells = [f"{100 * c[k] / n:.0f}% ({c[k]})" if n and c[k] else "-" for k in kinds]
+        body.append([labels[spec], str(n), *cells])
     return header, body
 
 

@@ -232,3 +232,29 @@ def test_task_metrics_round_trip(fork):
     assert TaskMetrics.from_dict(json.loads(json.dumps(m.to_dict()))) == m
     with pytest.raises(ValueError, match="missing fields"):
         TaskMetrics.from_dict({"reached": True})
+
+
+@pytest.mark.parametrize(
+    "cells, kind",
+    [
+        (FORK_PATH, None),  # exact: no failure
+        (WRONG, "wrong_turn"),  # down at S, the fork (S has two open moves)
+        (BACK, "wrong_turn"),  # also down at S first; it reached E later (a detour)
+        ([(0, 0), (0, 1), (0, 2), (0, 1)], "turned_back"),  # (0,2) is a corridor cell
+        ([(0, 0), (0, 1), (0, 2)], "stopped"),  # every move right, then nothing
+        ([(0, 0), (0, 1), (1, 1), (2, 1)], "wall"),  # right, then through the wall under (0,1)
+        ([(0, 0), (0, 1), (1, 2), (2, 2), (2, 3)], "diagonal"),
+        ([(0, 1), (0, 2)], "start"),
+        ([(0, 0), (1, 0), (1, 2)], "wrong_turn"),  # the wrong turn comes before the jump
+    ],
+)
+def test_failure_kind_names_the_first_error(fork, cells, kind):
+    assert compute_metrics(fork, cells).failure_kind == kind
+
+
+def test_failure_kinds_are_counted_and_old_rows_still_load(fork):
+    rows = [compute_metrics(fork, c) for c in (FORK_PATH, WRONG, BACK, [(0, 0), (0, 1), (0, 2)])]
+    assert aggregate(rows)["failure_kinds"] == {"stopped": 1, "wrong_turn": 2}
+    old = rows[1].to_dict()
+    del old["failure_kind"]  # a row written before the field existed
+    assert TaskMetrics.from_dict(old).failure_kind is None

@@ -195,3 +195,28 @@ def test_gallery_prefers_mazes_small_enough_to_read(tmp_path: Path) -> None:
     }
     assert rates["big"] < rates["small"] < 1.0, rates  # big is worse, yet small comes first
     assert [g["suite"] for g in results["gallery"]][:1] == ["small"]
+
+
+def test_failure_kinds_table_and_gallery_cover_each_kind(tmp_path: Path) -> None:
+    """A learned agent's failures are counted by their first error in a table, and the gallery
+    shows one of each kind before repeating one."""
+    from agents.harness.plots import failure_table
+    from agents.harness.suites import Suite
+
+    out = run_comparison(["random_walk:max_steps=12"], [Suite("s", "dfs", (4, 4))], tmp_path / "r",
+                         n=30, progress=False, report=False)  # fmt: skip
+    results = json.loads((out / "results.json").read_text())
+    spec = "random_walk:max_steps=12"
+    kinds = results["results"][spec]["s"]["failure_kinds"]
+    failed = 30 - results["results"][spec]["s"]["exact"]["k"]
+    assert sum(kinds.values()) == failed and len(kinds) >= 2, kinds
+    assert failure_table(results) is None  # a search agent: no learned agent to describe
+    results["agents"][0]["training_set"] = "default"
+    header, body = failure_table(results)
+    assert header[:2] == ["agent", "failed tasks"] and body[0][1] == str(failed)
+    shown = [g["failure_kind"] for g in results["gallery"]]
+    assert len(set(shown[: len(kinds)])) == min(len(kinds), len(shown))  # distinct kinds first
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "results.json").write_text(json.dumps(results))
+    render_report(tmp_path / "x", explorer=False)
+    assert "How the learned agents fail" in (tmp_path / "x" / "report.md").read_text()
