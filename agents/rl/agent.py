@@ -105,6 +105,9 @@ class RLAgent(BaseAgent):
         stochastic: sample actions instead of taking the most probable one.
         seed: seed of the per-task action streams (stochastic) and of the env.
         iterations: iterations of a recurrent-in-depth / VIN extractor at test time (None: its own).
+        vin_reward: the VIN extractor's reward floor at test time (``MazeVIN.reward_mode``):
+            ``"learned"`` (as trained) or ``"peak"`` (only the target's reward: values propagate
+            at any distance).
         batch_size: tasks played at once.
         temperature: DQN's softmax temperature over Q-values (priors, stochastic play).
     """
@@ -119,6 +122,7 @@ class RLAgent(BaseAgent):
         stochastic: bool = False,
         seed: int = 0,
         iterations: int | None = None,
+        vin_reward: str = "learned",
         batch_size: int = 256,
         temperature: float = 0.1,
     ) -> None:
@@ -135,10 +139,22 @@ class RLAgent(BaseAgent):
                     "extractor has no iterations to change (only deepthink and vin do)"
                 )
             self.runner.extractor.test_iterations = int(iterations)
+        if vin_reward not in ("learned", "peak"):
+            raise ValueError(f"vin_reward must be 'learned' or 'peak', got {vin_reward!r}")
+        if vin_reward != "learned":
+            if not hasattr(self.runner.extractor, "reward_mode"):
+                raise ValueError(
+                    f"vin_reward={vin_reward!r}: the {type(self.runner.extractor).__name__} "
+                    "extractor is not a VIN (only vin has a reward floor)"
+                )
+            self.runner.extractor.reward_mode = vin_reward
         self.stochastic, self.seed = bool(stochastic), int(seed)
         self.batch_size = int(batch_size)
         self.env_kwargs = dict(self.meta.get("env", {}))
-        self.name = f"{kind}:{Path(self.ckpt).name}" + (":stochastic" if stochastic else "")
+        options = [f"iterations={iterations}"] if iterations is not None else []
+        options += [f"vin_reward={vin_reward}"] if vin_reward != "learned" else []
+        options += ["stochastic"] if stochastic else []
+        self.name = f"{kind}:{Path(self.ckpt).name}" + "".join(f",{o}" for o in options)
 
     def solve(self, task: Task) -> Trajectory:
         return self.solve_batch([task])[0]
@@ -165,7 +181,7 @@ class RLAgent(BaseAgent):
 
 
 def make_ppo_agent(ckpt: str, *, stochastic: bool = False, seed: int = 0, **kwargs: Any) -> RLAgent:
-    """``ppo:ckpt=PATH[,stochastic=true,seed=S,iterations=N,batch_size=B]``."""
+    """``ppo:ckpt=PATH[,stochastic=true,seed=S,iterations=N,vin_reward=peak,batch_size=B]``."""
     return RLAgent(ckpt, "ppo", stochastic=stochastic, seed=seed, **kwargs)
 
 

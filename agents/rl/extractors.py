@@ -298,6 +298,12 @@ class MazeVIN(BaseFeaturesExtractor):
             raise ValueError(f"iterations must be a positive int or None, got {iterations!r}")
         self.iterations = iterations
         self.test_iterations: int | None = None
+        self.reward_mode = "learned"
+        """``"learned"``: ``v <- max(r, ...)`` with the learned reward map as the floor (as
+        trained); ``"peak"`` (a test-time choice): only the maze's highest-reward cell (the target,
+        once trained) keeps its reward, every other cell's floor is -inf, so values keep falling
+        by ``k`` a move at any distance instead of flattening onto the floor where
+        ``r* - k d < r`` (what limits a policy trained on small mazes on large ones)."""
         cin = c + 4
         self.reward = nn.Conv2d(cin, 1, 1)
         self.cost = nn.Conv2d(cin, 1, 1)
@@ -317,12 +323,21 @@ class MazeVIN(BaseFeaturesExtractor):
         r = self.reward(x)
         k = F.softplus(self.cost(x))
         closed = opened < 0.5
-        v = r
+        floor = r
+        if self.reward_mode == "peak":
+            peak = r.flatten(1).amax(dim=1)[:, None, None, None]
+            floor = torch.where(r >= peak, r, torch.full_like(r, self._NEG))
+        v = floor
         _, _, rows, cols = r.shape
-        for _ in range(self.n_iterations(rows, cols)):
+        for i in range(self.n_iterations(rows, cols)):
             nb = neighbours(v, fill=self._NEG)[:, :, 0]  # [B, 4, R, C]
             nb = nb.masked_fill(closed, self._NEG)
-            v = torch.maximum(r, nb.amax(dim=1, keepdim=True) - k)
+            new = torch.maximum(floor, nb.amax(dim=1, keepdim=True) - k)
+            # a max-plus fixed point stays put: stopping there changes nothing (no gradient
+            # needed through the check: it compares values only)
+            if i % 8 == 7 and not torch.is_grad_enabled() and torch.equal(new, v):
+                break
+            v = new
         return v, r, x, opened
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:  # noqa: D102

@@ -169,3 +169,16 @@ def test_stopping_loops_changes_no_outcome(vin_ckpt: str) -> None:
     assert [r.reached for r in fast] == [r.reached for r in full]
     assert any(r.extra.get("loop") for r in fast)
     assert sum(r.steps for r in fast) < sum(r.steps for r in full)
+
+
+def test_vin_reward_option_reaches_the_extractor_and_names_the_agent(
+    vin_ckpt: str, cnn_ckpt: str
+) -> None:
+    agent = make_ppo_agent(ckpt=vin_ckpt, vin_reward="peak")
+    assert agent.runner.extractor.reward_mode == "peak"
+    assert agent.name.endswith(",vin_reward=peak") and make_ppo_agent(ckpt=vin_ckpt).name != agent.name
+    assert len(agent.solve_batch(tasks(5, n=4))) == 4
+    with pytest.raises(ValueError, match="vin_reward must be 'learned' or 'peak'"):
+        make_ppo_agent(ckpt=vin_ckpt, vin_reward="max")
+    with pytest.raises(ValueError, match="not a VIN"):
+        make_ppo_agent(ckpt=cnn_ckpt, vin_reward="peak")

@@ -88,6 +88,49 @@ def test_vin_with_set_weights_follows_shortest_paths_at_any_size() -> None:
             assert feats[i, 10].item() == pytest.approx(len(path) - 1, abs=1e-3)  # distance
 
 
+def _set_vin(vin: MazeVIN, floor: float) -> None:
+    """Reward 10 at the target and ``floor`` elsewhere; cost 1 a move everywhere."""
+    with torch.no_grad():
+        vin.reward.weight.zero_()
+        vin.reward.bias.fill_(floor)
+        vin.reward.weight[0, 2] = 10.0 - floor
+        vin.cost.weight.zero_()
+        vin.cost.bias.fill_(float(np.log(np.e - 1)))
+
+
+def test_vin_peak_reward_propagates_past_the_learned_floor() -> None:
+    """With a floor only 5 below the target's reward, values flatten 5 moves out ("learned");
+    keeping only the peak's reward ("peak") points along the shortest path at any distance."""
+    env, obs = _obs((9, 9), n=16)
+    vin = MazeVIN(env.observation_space)
+    _set_vin(vin, floor=5.0)
+    far = []
+    for i in range(16):
+        task = env.venv.task(i)
+        path = shortest_path(task.maze, task.origin, task.target)
+        if len(path) - 1 > 8:
+            far.append((i, int(action_between(path[0], path[1]))))
+    assert len(far) >= 3
+    feats = vin(obs)
+    flat = [i for i, _ in far if torch.allclose(feats[i, 0:8:2], torch.zeros(4))]
+    assert flat == [i for i, _ in far]  # beyond the floor every move looks the same
+    vin.reward_mode = "peak"
+    feats = vin(obs)
+    for i, action in far:
+        assert int(feats[i, 0:8:2].argmax()) == action
+        assert feats[i, 9].item() == pytest.approx(5.0)  # the agent's own reward is unchanged
+
+
+def test_vin_stops_at_its_fixed_point_without_changing_values() -> None:
+    env, obs = _obs((7, 7), n=4)
+    vin = MazeVIN(env.observation_space)
+    _set_vin(vin, floor=-1000.0)
+    with torch.no_grad():
+        stopped = vin(obs)  # inference: stops once the values stop changing
+    full = vin(obs).detach()  # with gradients: every iteration runs
+    assert torch.equal(stopped, full)
+
+
 def test_iterations_can_be_raised_at_test_time() -> None:
     env, obs = _obs((6, 6))
     dt = MazeDeepThink(env.observation_space, width=8, iterations=3)
