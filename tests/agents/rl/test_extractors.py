@@ -181,3 +181,24 @@ def test_maze_generation_helper_is_deterministic() -> None:  # guards the fixtur
     a = generate_batch("dfs", (4, 4), 2, seed=3)
     b = generate_batch("dfs", (4, 4), 2, seed=3)
     assert a[0] == b[0] and isinstance(Task(a[0], (0, 0), (3, 3)), Task)
+
+
+@pytest.mark.parametrize("mode", ["learned", "peak"])
+@pytest.mark.parametrize("shape", [(6, 6), (9, 13)])
+def test_vin_inference_sweep_equals_the_iterated_fixed_point(mode: str, shape: tuple) -> None:
+    """At inference the VIN takes its fixed point from a Dijkstra sweep (numba); with random
+    weights it equals, bit for bit, what the iteration reaches (run with autograd on)."""
+    torch.manual_seed(3)
+    env, obs = _obs(shape, n=6)
+    vin = MazeVIN(env.observation_space)
+    with torch.no_grad():
+        vin.reward.weight.normal_()
+        vin.cost.weight.normal_()
+    vin.reward_mode = mode
+    with torch.no_grad():
+        swept = vin.values(obs.float())[0]
+    iterated = vin.values(obs.float())[0].detach()
+    assert torch.equal(swept, iterated)
+    vin.test_iterations = 3  # fewer iterations than cells: the iteration itself runs
+    with torch.no_grad():
+        assert not torch.equal(vin.values(obs.float())[0], swept)
