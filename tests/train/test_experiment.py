@@ -158,10 +158,28 @@ def test_run_trains_a_missing_model_once(tmp_path):
     assert (trained / ".trained").stat().st_mtime_ns == stamp  # cached: not retrained
 
 
-@pytest.mark.parametrize("path", sorted(Path("examples").glob("*.yaml")), ids=lambda p: p.name)
+EXAMPLE_SUITES = sorted(Path("examples").glob("*_suites.yaml"))
+"""Suite definition files the example experiments name in ``suites_file``."""
+
+
+@pytest.mark.parametrize("path", EXAMPLE_SUITES, ids=lambda p: p.name)
+def test_every_example_suites_file_loads(path):
+    from agents.harness.suites import load_suites
+
+    registry = load_suites(path)
+    assert registry.suites and registry.groups
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(set(Path("examples").glob("*.yaml")) - set(EXAMPLE_SUITES)),
+    ids=lambda p: p.name,
+)
 def test_every_example_experiment_parses(path):
     cfg = ExperimentConfig.load(path)
     assert cfg.agents and cfg.suites
+    if cfg.suites_file:
+        assert Path(cfg.suites_file) in EXAMPLE_SUITES
     from train.transformer import TrainConfig
 
     for m in cfg.models:  # the overrides name real fields of the trainer's config
