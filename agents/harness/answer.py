@@ -11,6 +11,8 @@ interval; a family is judged by its suites one at a time, so one failing size is
 - **falls** on a family: some suite's interval lies entirely below the in-distribution
   interval (interval-separated).
 - **unclear** on a family: neither (the intervals overlap but a rate is below the bound).
+- Suites of family ``training`` (an agent's own training tasks, for the memorization check) are
+  not judged.
 - Overall: **heuristics** when it learned (>= 50% in distribution) and falls on at least one
   family; **holds like search** when it holds on every family it was tested on; otherwise
   mixed/unclear. Never more than that: n is finite and the suites are these suites only.
@@ -34,6 +36,9 @@ SEARCH_AGENTS = ("bfs", "astar", "dfs", "greedy", "random_fork", "random_walk", 
 LEARNED_MIN = 0.5
 """In-distribution exact below this: the agent did not learn the task."""
 IN_DISTRIBUTION = "in_distribution"
+TRAINING = "training"
+"""Family of suites made of training tasks (examples/memorize_suites.yaml): shown in the tables,
+left out of the verdict, which is about held-out tasks."""
 FAMILY_ORDER = ("sizes", "generators", "loops", "open", "target_shift")
 
 
@@ -69,6 +74,8 @@ def families(
     ``reference`` (default: the ``in_distribution`` family's)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for s in results["suites"]:
+        if s["family"] == TRAINING:
+            continue  # the agents' own training tasks: not a distance from the training distribution
         if s["name"] != reference and (reference is not None or s["family"] != IN_DISTRIBUTION):
             out.setdefault(s["family"], []).append(s)
     if "sizes" in out:

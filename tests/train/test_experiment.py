@@ -263,3 +263,8 @@ def test_seed_groups_feed_the_reports_spread_table(tmp_path):
     header, body = seed_table(results, groups)
     assert header == ["suite", "transformer:ckpt=@t (3 seeds)"]
     assert body == [["s1", "70.0% [50.0, 90.0]"], ["s2", "50.0% [0.0, 100.0] (2 seeds)"]]
+
+
+def test_run_address_needs_the_ray_backend(tmp_path):
+    with pytest.raises(SystemExit, match="--address needs --backend ray"):
+        main(["run", "--address", "auto", "--out", str(tmp_path / "r")])

@@ -189,3 +189,15 @@ def test_the_baseline_is_the_reference_when_no_search_agent_was_asked_for() -> N
     assert lines[0].startswith(
         "Reference (search agents, exact): random_fork (baseline) lowest 40.0%"
     )
+
+
+def test_training_task_suites_are_not_judged() -> None:
+    """A memorizer is perfect on its own training tasks: that suite must not count as holding."""
+    results = _results({"bfs": _all(100), "transformer:ckpt=a": _all(60, size_8=10)})
+    results["suites"].append(
+        {"name": "mem_train", "family": "training", "size": 6, "n": 100, "generator": "dfs"}
+    )
+    for spec in ("bfs", "transformer:ckpt=a"):
+        results["results"][spec]["mem_train"] = {"exact": _rate(100)}
+    verdict = judge(results, "transformer:ckpt=a")
+    assert "training" not in verdict["families"] and verdict["verdict"] == "heuristics"
