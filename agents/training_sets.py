@@ -8,7 +8,9 @@ harness's disjointness check: declare it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -35,3 +37,28 @@ def load_training_sets(path: str | Path = TRAINING_SETS_FILE) -> dict[str, Datas
 TRAINING_SETS: dict[str, DatasetConfig] = load_training_sets()
 """``default`` (dfs 6x6, origin and target anywhere), ``corner_targets`` and
 ``no_corner_targets`` (target shift), and the sets the shipped models were trained on."""
+
+
+def training_config(value: Any) -> DatasetConfig | None:
+    """What a model's ``meta.json`` says it was trained on, as a DatasetConfig: a name of
+    :data:`TRAINING_SETS`, or an inline mapping of DatasetConfig fields (a training run given its
+    set inline, e.g. examples/memorize.yaml); ``None`` for anything else (search, unknown)."""
+    if isinstance(value, str):
+        return TRAINING_SETS.get(value)
+    if isinstance(value, Mapping):
+        try:
+            return DatasetConfig.from_dict(dict(value))
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def training_label(value: Any) -> str:
+    """A short human label of a training set: its name, or ``"dfs 5x5, n=1000, seed 105"``."""
+    if isinstance(value, str):
+        return value
+    config = training_config(value)
+    if config is None:
+        return str(value)
+    rows, cols = config.shape
+    return f"{config.generator} {rows}x{cols}, n={config.n}, seed {config.seed}"

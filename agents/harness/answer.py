@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from agents.harness.metrics import wilson_interval
+from agents.training_sets import training_label
 
 SEARCH_AGENTS = ("bfs", "astar", "dfs", "greedy", "random_fork", "random_walk", "mcts")
 """Base names of the search agents (``mcts`` only without ``prior=``)."""
@@ -93,9 +94,9 @@ def reference_suite(results: Mapping[str, Any], agent: Mapping[str, Any]) -> str
     """The agent's in-distribution suite: the suite drawn like its training set (same generator,
     shape, parameters, origin and target placement; ``in_distribution`` first among several),
     else the ``in_distribution`` family's suite (older results.json: no ``recipe``)."""
-    from agents.training_sets import TRAINING_SETS
+    from agents.training_sets import training_config
 
-    config = TRAINING_SETS.get(agent.get("training_set") or "")
+    config = training_config(agent.get("training_set"))
     if config is not None:
         for s in sorted(results["suites"], key=lambda s: s["family"] != IN_DISTRIBUTION):
             r = s.get("recipe") or {}
@@ -202,7 +203,7 @@ def answer_lines(results: Mapping[str, Any]) -> list[str]:
             "mixed": "neither holds nor clearly falls (overlapping intervals): no verdict",
         }[j["verdict"]]
         where = j["suite"] + (
-            f", drawn like its training set {a['training_set']}"
+            f", drawn like its training set {training_label(a['training_set'])}"
             if a.get("training_set") and j["suite"] != base
             else ""
         )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from agents.harness.metrics import FAILURE_KINDS
+from agents.training_sets import training_label
 from maze_env import Maze
 
 SIZE_FAMILIES = ("in_distribution", "sizes")
@@ -64,11 +65,11 @@ def agent_labels(results: Mapping[str, Any]) -> dict[str, str]:
 
 def training_sizes(results: Mapping[str, Any]) -> dict[str, int]:
     """``{spec: side}`` of the agents trained on a known training set (search agents: absent)."""
-    from agents.training_sets import TRAINING_SETS
+    from agents.training_sets import training_config
 
     out = {}
     for a in results["agents"]:
-        config = TRAINING_SETS.get(a.get("training_set") or "")
+        config = training_config(a.get("training_set"))
         if config is not None:
             out[a["spec"]] = int(config.shape[0])
     return out
@@ -482,7 +483,7 @@ def agents_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]
     what it was trained on (``search`` for agents that learn nothing)."""
     labels = agent_labels(results)
     rows = [
-        [labels[a["spec"]], a["name"], a["spec"], a.get("training_set") or "search (no training)"]
+        [labels[a["spec"]], a["name"], a["spec"], training_label(a["training_set"]) if a.get("training_set") else "search (no training)"]
         for a in results["agents"]
     ]
     return ["label", "agent", "spec", "trained on"], rows

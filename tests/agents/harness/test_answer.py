@@ -201,3 +201,23 @@ def test_training_task_suites_are_not_judged() -> None:
         results["results"][spec]["mem_train"] = {"exact": _rate(100)}
     verdict = judge(results, "transformer:ckpt=a")
     assert "training" not in verdict["families"] and verdict["verdict"] == "heuristics"
+
+
+def test_an_inline_training_set_is_read_like_a_named_one() -> None:
+    """A model trained on a set given inline (meta.json holds the DatasetConfig mapping, as the
+    example experiments write) gets its training size and reference suite like a named set."""
+    from agents.harness.answer import reference_suite
+    from agents.harness.plots import agents_table, training_sizes
+    from agents.training_sets import training_config, training_label
+
+    inline = {"generator": "dfs", "shape": [6, 6], "n": 1000, "seed": 105}
+    assert training_config(inline).shape == (6, 6) and training_config("nope") is None
+    assert training_label(inline) == "dfs 6x6, n=1000, seed 105" and training_label("default") == "default"
+    results = _results({"bfs": _all(100), "transformer:ckpt=a": _all(60)})
+    results["agents"][1]["training_set"] = inline
+    for s in results["suites"]:
+        s["recipe"] = {"generator": "dfs", "params": {}, "origin": "random", "target": "random"}
+        s["shape"] = [s["size"], s["size"]]
+    assert training_sizes(results) == {"transformer:ckpt=a": 6}
+    assert reference_suite(results, results["agents"][1]) == "in_distribution"
+    assert "dfs 6x6, n=1000, seed 105" in [row[-1] for row in agents_table(results)[1]]
