@@ -137,6 +137,7 @@ class DeepThinkingAgent(BaseAgent):
         if threads > 0:
             torch.set_num_threads(threads)
         self.net = load_weights(folder / "model.safetensors")
+        self.name = f"deepthinking:{folder.name}" + ("" if n_iter == "auto" else f",n_iter={n_iter}")
         self.n_iter, self.seed, self.batch_size, self.threshold = (
             n_iter,
             seed,

@@ -89,3 +89,6 @@ def test_built_by_name_from_a_spec(ckpt: Path) -> None:
     assert isinstance(agent, DeepThinkingAgent)
     assert agent.n_iter == 5 and agent.batch_size == 8
     assert DeepThinkingAgent.start_method == "spawn"
+    # the name tells two checkpoints (and a fixed iteration count) apart in a report
+    assert agent.name == f"deepthinking:{ckpt.name},n_iter=5"
+    assert make_agent(f"deepthinking:ckpt={ckpt}").name == f"deepthinking:{ckpt.name}"
