@@ -19,7 +19,11 @@ stopped (tested: resume == uninterrupted).
 
 Run folder (``out_dir``, also the shipped checkpoint folder): ``config.yaml``, ``model.safetensors``
 (latest weights; what the agent loads), ``checkpoint/`` (weights, optimizer, state.json: swapped in
-atomically), ``log.jsonl`` (the curve), ``tb/`` (TensorBoard), ``meta.json``.
+atomically), ``log.jsonl`` (the curve), ``tb/`` (TensorBoard), ``meta.json``, and ``best/``
+(``model.safetensors`` and ``best.json``: the weights of the best validation so far by
+:func:`val_score`, exact on the largest validation size first; extrapolation came and went during
+training in the measured runs, docs/RESULTS.md). The validation mazes are their own seeds, not
+harness suites.
 """
 
 from __future__ import annotations
@@ -389,6 +393,18 @@ def load_checkpoint(out: Path, net: DTNet, opt: torch.optim.Optimizer) -> dict[s
 
 
 # -- validation and the loop --------------------------------------------------------------------
+RESUME_FREE = ("steps", "max_minutes", "eval_every", "eval_n", "log_every", "ckpt_every")
+"""Fields a resumed run may change: none of them changes the weights' trajectory (validation
+draws nothing from the training RNG)."""
+
+
+def val_score(metrics: dict[str, float]) -> tuple[float, float]:
+    """How :func:`main` ranks validations for ``best/``: exact on the largest validation size
+    first (extrapolation is what the net is for), then the mean over every size."""
+    largest = max(metrics, key=lambda k: int(k.split("_")[1].split("x")[0]))
+    return metrics[largest], sum(metrics.values()) / len(metrics)
+
+
 VAL_SEED = 987_654
 """Seed of the validation mazes (dfs, one set per size; not a harness suite)."""
 
@@ -454,12 +470,11 @@ def main(
         saved = (
             DTTrainConfig.from_yaml(out / "config.yaml") if (out / "config.yaml").exists() else None
         )
-        if (
-            saved is not None
-            and dataclasses.replace(saved, steps=cfg.steps, max_minutes=cfg.max_minutes) != cfg
-        ):
+        free = {k: getattr(cfg, k) for k in RESUME_FREE}
+        if saved is not None and dataclasses.replace(saved, **free) != cfg:
             raise ValueError(
-                f"--resume with a config that differs from {out / 'config.yaml'} (only steps and max_minutes may change)"
+                f"--resume with a config that differs from {out / 'config.yaml'} (only "
+                f"{', '.join(RESUME_FREE)} may change)"
             )
     _atomic_write(out / "config.yaml", config_text.encode())
 
@@ -480,9 +495,12 @@ def main(
     t_cpu, t_wall = time.process_time(), time.perf_counter()
     cpu0, wall0 = state["cpu_seconds"], state["wall_seconds"]
 
+    best = state.get("best")  # [score..., step] of the best validation so far
+
     def snapshot() -> dict[str, Any]:
         return {
             "step": step,
+            "best": best,
             "rng": rng.bit_generator.state,
             "cpu_seconds": cpu0 + time.process_time() - t_cpu,
             "wall_seconds": wall0 + time.perf_counter() - t_wall,
@@ -520,6 +538,14 @@ def main(
                 metrics = validate(net, val, cfg)
                 row.update(metrics)
                 bar.write(f"step {step}: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+                if metrics and (best is None or list(val_score(metrics)) > best[:2]):
+                    best = [*val_score(metrics), step]
+                    (out / "best").mkdir(exist_ok=True)
+                    save_weights(net, out / "best" / "model.safetensors")
+                    _atomic_write(
+                        out / "best" / "best.json",
+                        (json.dumps({"step": step, **metrics}, indent=1) + "\n").encode(),
+                    )
             if row:
                 snap = snapshot()
                 row = {"step": step, "cpu_minutes": snap["cpu_seconds"] / 60, **row}
@@ -552,6 +578,7 @@ def main(
         "steps": step,
         "threads": cfg.threads,
         "final_val": metrics,
+        "best_step": best[2] if best else None,
     }
     _atomic_write(out / "meta.json", (json.dumps(meta, indent=2) + "\n").encode())
     return {**final, "metrics": metrics}

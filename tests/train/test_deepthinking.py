@@ -193,3 +193,20 @@ def test_cli_trains_with_overrides(tmp_path: Path, capsys: pytest.CaptureFixture
     nested: dict = {"model": {"width": 8}}
     apply_set(nested, "model.width=16")
     assert nested == {"model": {"width": 16}}
+
+
+def test_best_validation_weights_are_kept_and_survive_a_resume(tmp_path: Path) -> None:
+    from train.deepthinking import val_score
+
+    assert val_score({"val/exact_9x9_it60": 0.9, "val/exact_32x32_it600": 0.2}) == (0.2, 0.55)
+    out = tmp_path / "run"
+    main(_tiny(out, steps=2, eval_every=1, eval_sizes=[3, 5], eval_iters=[2, 4]), progress=False)
+    best = json.loads((out / "best" / "best.json").read_text())
+    assert best["step"] in (1, 2) and "val/exact_5x5_it4" in best
+    assert load_weights(out / "best" / "model.safetensors").config == _tiny(out).model
+    # a resume may change how often it validates (the weights' path does not depend on it)
+    main(_tiny(out, steps=4, eval_every=2, eval_sizes=[3, 5], eval_iters=[2, 4]), resume=True,
+         progress=False)  # fmt: skip
+    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    assert state["best"][2] == json.loads((out / "best" / "best.json").read_text())["step"]
+    assert json.loads((out / "meta.json").read_text())["best_step"] == state["best"][2]
