@@ -393,9 +393,11 @@ def load_checkpoint(out: Path, net: DTNet, opt: torch.optim.Optimizer) -> dict[s
 
 
 # -- validation and the loop --------------------------------------------------------------------
-RESUME_FREE = ("steps", "max_minutes", "eval_every", "eval_n", "log_every", "ckpt_every")
+RESUME_FREE = (
+    "steps", "max_minutes", "eval_every", "eval_n", "log_every", "ckpt_every", "out_dir",
+)
 """Fields a resumed run may change: none of them changes the weights' trajectory (validation
-draws nothing from the training RNG)."""
+draws nothing from the training RNG; a run folder may be moved or copied, e.g. into checkpoints/)."""
 
 
 def val_score(metrics: dict[str, float]) -> tuple[float, float]:

@@ -40,18 +40,39 @@ def _colors(results: Mapping[str, Any]) -> dict[str, Any]:
     return {a["spec"]: cmap(i % 10) for i, a in enumerate(results["agents"])}
 
 
-LABEL_MAX = 16
+LABEL_MAX = 24
 """Agent names longer than this get a short label in tables and legends (see :func:`agent_labels`)."""
+
+
+_NOISE = ("ckpt=", ",n_iter=auto", "decode=", "vin_reward=")
+"""Parts of a learned agent's name that a short label can drop (the agents table has them all)."""
+
+
+def compact_name(name: str) -> str:
+    """``kind:folder,options`` without what repeats or is implied: ``deepthinking:graph`` for
+    ``deepthinking:deepthinking_graph``, ``ppo:vin_mix8,peak`` for
+    ``ppo:ppo_vin_mix8,vin_reward=peak``; other names unchanged."""
+    kind, sep, rest = name.partition(":")
+    if not sep:
+        return name
+    for noise in _NOISE:
+        rest = rest.replace(noise, "")
+    rest = rest.rsplit("/", 1)[-1]  # a checkpoint's folder name, not its path
+    if rest.startswith(kind + "_"):
+        rest = rest[len(kind) + 1 :]
+    return f"{kind}:{rest}"
 
 
 def agent_labels(results: Mapping[str, Any]) -> dict[str, str]:
     """Short, unique labels by spec: the agent's name if at most :data:`LABEL_MAX` characters,
-    else its base name (``mcts`` of ``mcts(simulations=10, ...)``) numbered where needed
+    else :func:`compact_name` if that is short enough, else its base name (``mcts`` of
+    ``mcts(simulations=10, ...)``) numbered where needed
     (``mcts#1``, ``mcts#2``). The report's agents table maps labels to full names."""
     names = {a["spec"]: a["name"] for a in results["agents"]}
-    short = {
-        s: (n if len(n) <= LABEL_MAX else n.split("(")[0][:LABEL_MAX]) for s, n in names.items()
-    }
+    short = {}
+    for s, n in names.items():
+        c = compact_name(n)
+        short[s] = n if len(n) <= LABEL_MAX else c if len(c) <= LABEL_MAX else c.split("(")[0][:LABEL_MAX]
     clashes = Counter(short.values())
     numbered: Counter[str] = Counter()
     out: dict[str, str] = {}

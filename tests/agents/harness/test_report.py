@@ -220,3 +220,19 @@ def test_failure_kinds_table_and_gallery_cover_each_kind(tmp_path: Path) -> None
     (tmp_path / "x" / "results.json").write_text(json.dumps(results))
     render_report(tmp_path / "x", explorer=False)
     assert "How the learned agents fail" in (tmp_path / "x" / "report.md").read_text()
+
+
+def test_learned_agents_get_compact_labels() -> None:
+    from agents.harness.plots import agent_labels, compact_name
+
+    assert compact_name("deepthinking:deepthinking_graph") == "deepthinking:graph"
+    assert compact_name("ppo:ppo_vin_mix8,vin_reward=peak") == "ppo:vin_mix8,peak"
+    assert compact_name("transformer:ckpt=checkpoints/transformer_grid6,decode=beam,k=4") == (
+        "transformer:grid6,beam,k=4"
+    )
+    assert compact_name("mcts(simulations=10)") == "mcts(simulations=10)"
+    names = ["deepthinking:deepthinking_w16", "deepthinking:deepthinking_graph",
+             "ppo:ppo_vin_mix8", "ppo:ppo_vin_mix8,vin_reward=peak"]  # fmt: skip
+    labels = agent_labels({"agents": [{"spec": n, "name": n} for n in names]})
+    assert list(labels.values()) == ["deepthinking:w16", "deepthinking:graph", "ppo:ppo_vin_mix8",
+                                     "ppo:vin_mix8,peak"]  # fmt: skip
