@@ -12,7 +12,7 @@ interval; a family is judged by its suites one at a time, so one failing size is
   interval (interval-separated).
 - **unclear** on a family: neither (the intervals overlap but a rate is below the bound).
 - Suites of family ``training`` (an agent's own training tasks, for the memorization check) are
-  not judged.
+  not judged, nor suites the agent could not read at all (:func:`cannot_read`: shown as such).
 - Overall: **heuristics** when it learned (>= 50% in distribution) and falls on at least one
   family; **holds like search** when it holds on every family it was tested on; otherwise
   mixed/unclear. Never more than that: n is finite and the suites are these suites only.
@@ -126,8 +126,11 @@ def judge(results: Mapping[str, Any], spec: str) -> dict[str, Any]:
         return {"in": None, "suite": None, "verdict": "no in-distribution suite", "families": {}}
     ref = res[base]["exact"]
     fams = {}
+    unreadable = [s["name"] for s in results["suites"] if cannot_read(res.get(s["name"]))]
     for fam, suites in families(results, base).items():
-        rates = {s["name"]: res[s["name"]]["exact"] for s in suites}
+        rates = {s["name"]: res[s["name"]]["exact"] for s in suites if s["name"] not in unreadable}
+        if not rates:
+            continue  # the agent could read none of this family's tasks: nothing to judge
         worst = min(rates, key=lambda s: (rates[s]["mean"], rates[s]["high"]))
         if all(r["mean"] >= ref["low"] for r in rates.values()):
             verdict = "holds"
@@ -144,7 +147,15 @@ def judge(results: Mapping[str, Any], spec: str) -> dict[str, Any]:
         overall = "holds like search"
     else:
         overall = "mixed"
-    return {"in": ref, "suite": base, "verdict": overall, "families": fams}
+    return {"in": ref, "suite": base, "verdict": overall, "families": fams, "cannot_read": unreadable}
+
+
+def cannot_read(agg: Mapping[str, Any] | None) -> bool:
+    """True when an agent could not take in any task of a suite (its aggregate's ``cannot_read``
+    rate is 1: e.g. a token model whose context cannot hold mazes that large). Such a suite is
+    shown as "cannot read" and left out of the verdict, instead of counting as 0%."""
+    rate = (agg or {}).get("cannot_read") or {}
+    return bool(rate.get("n")) and rate.get("k") == rate.get("n")
 
 
 CRITERIA = (
@@ -207,7 +218,14 @@ def answer_lines(results: Mapping[str, Any]) -> list[str]:
             if a.get("training_set") and j["suite"] != base
             else ""
         )
-        lines.append(f"{name} {verdict}. Exact in distribution ({where}) {pct(j['in'])}{fam_text}.")
+        unread = (
+            f" It cannot read the tasks of {', '.join(j['cannot_read'])} (left out of the verdict)."
+            if j.get("cannot_read")
+            else ""
+        )
+        lines.append(
+            f"{name} {verdict}. Exact in distribution ({where}) {pct(j['in'])}{fam_text}.{unread}"
+        )
     lines.append(CRITERIA)
     return lines
 
@@ -233,8 +251,10 @@ def distance_points(results: Mapping[str, Any]) -> tuple[list[str], list[list[st
 
 
 def pooled(results: Mapping[str, Any], spec: str, names: Sequence[str]) -> dict[str, Any]:
-    """Exact rate of ``spec`` pooled over suites ``names`` (sum of k over sum of n)."""
+    """Exact rate of ``spec`` pooled over suites ``names`` (sum of k over sum of n), leaving out
+    suites it could not read (all of them unread: an undefined rate, drawn as no point)."""
     res = results["results"][spec]
+    names = [s for s in names if not cannot_read(res.get(s))]
     k = sum(res[s]["exact"]["k"] for s in names)
     n = sum(res[s]["exact"]["n"] for s in names)
     return _rate(k, n)
@@ -267,10 +287,10 @@ def answer_figure(results: Mapping[str, Any], path: Path) -> Path | None:
             (i - (len(order) - 1) / 2) * spread / max(1, len(order) - 1) if len(order) > 1 else 0
         )
         rates = [pooled(results, a["spec"], g) for g in groups]
-        y = np.array([r["mean"] for r in rates])
-        err = np.array(
-            [[r["mean"] - r["low"] for r in rates], [r["high"] - r["mean"] for r in rates]]
-        )
+        y = np.array([np.nan if r["mean"] is None else r["mean"] for r in rates], dtype=float)
+        low = np.array([r["low"] for r in rates], dtype=float)
+        high = np.array([r["high"] for r in rates], dtype=float)
+        err = np.nan_to_num(np.array([y - low, high - y]))  # no bar where nothing was read
         is_search = a in search
         color = (
             str(0.45 + 0.35 * (i / max(1, len(search))))

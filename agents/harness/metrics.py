@@ -293,6 +293,9 @@ class TaskMetrics:
         gave_up, nodes_expanded, forward_passes, seconds: copied from the trajectory (cost).
         failure_kind: :func:`failure_kind` (None when exact; also None in rows written before
             this field existed).
+        cannot_read: the agent could not take the task in at all (its trajectory's
+            ``extra["cannot_read"]``: e.g. a token model whose vocabulary or context cannot hold
+            the maze); the report shows "cannot read" instead of a rate where every task is so.
     """
 
     reached: bool
@@ -320,6 +323,7 @@ class TaskMetrics:
     forward_passes: int
     seconds: float
     failure_kind: str | None = None
+    cannot_read: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -327,7 +331,7 @@ class TaskMetrics:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TaskMetrics:
         names = {f.name for f in fields(cls)}
-        missing = names - set(data) - {"failure_kind"}
+        missing = names - set(data) - {"failure_kind", "cannot_read"}
         if missing:
             raise ValueError(f"TaskMetrics.from_dict: missing fields {sorted(missing)}")
         return cls(**{k: data[k] for k in names if k in data})
@@ -397,6 +401,7 @@ def compute_metrics(
         forward_passes=int(getattr(trajectory, "forward_passes", 0)),
         seconds=float(getattr(trajectory, "seconds", 0.0)),
         failure_kind=failure_kind(maze, judged, to_target, exact),
+        cannot_read=bool((getattr(trajectory, "extra", None) or {}).get("cannot_read")),
     )
 
 
@@ -415,7 +420,9 @@ def wilson_interval(k: int, n: int, z: float = Z_95) -> tuple[float, float]:
     return (0.0 if k <= 0 else max(0.0, centre - half), 1.0 if k >= n else min(1.0, centre + half))
 
 
-RATE_FIELDS = ("reached", "exact", "gave_up", "invalid", "went_to_region", "ended_in_region")
+RATE_FIELDS = (
+    "reached", "exact", "gave_up", "invalid", "went_to_region", "ended_in_region", "cannot_read",
+)
 """Booleans aggregated as rates with Wilson intervals (``invalid``: some move was invalid)."""
 
 MEAN_FIELDS = (

@@ -140,10 +140,14 @@ def generalization_curve(results: Mapping[str, Any], path: Path) -> Path | None:
         ax.axis("off")
     for ax, a in zip(axes.ravel(), agents, strict=False):
         color = colors[a["spec"]]
+        from agents.harness.answer import cannot_read
+
+        unread = [cannot_read(results["results"][a["spec"]].get(s["name"])) for s in suites]
         for key, style in (("exact", "-"), ("reached", "--")):
             vals = np.array(
                 [_rate(results, a["spec"], s["name"], key) for s in suites], dtype=float
             )
+            vals[np.array(unread, dtype=bool)] = np.nan  # "cannot read" is no point, not 0%
             ax.plot(sizes, vals[:, 0], style, color=color, marker="o" if key == "exact" else None,
                     ms=3.5, lw=1.6 if key == "exact" else 1.1, label=key)  # fmt: skip
             ax.fill_between(sizes, vals[:, 1], vals[:, 2], color=color, alpha=0.15, lw=0)
@@ -435,9 +439,13 @@ def rate_table(results: Mapping[str, Any], key: str) -> tuple[list[str], list[li
     extra = [base] if base not in specs and base in results["results"] else []
     header = ["suite", *[f"{base} (baseline)" for _ in extra], *[labels[a] for a in specs]]
     body = []
+    from agents.harness.answer import cannot_read
+
     for s in results["suites"]:
         row = [s["name"]]
-        row += [pct(results["results"][a][s["name"]][key]) for a in [*extra, *specs]]
+        for a in [*extra, *specs]:
+            agg = results["results"][a][s["name"]]
+            row.append("cannot read" if cannot_read(agg) else pct(agg[key]))
         body.append(row)
     return header, body
 

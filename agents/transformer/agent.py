@@ -136,6 +136,8 @@ class TransformerAgent(BaseAgent):
         out = [Trajectory(cells=(t.origin,), seconds=seconds) for t in tasks]
         for i, res in zip(todo, results, strict=True):
             extra = {"problems": res.problems[:5], "tokens": res.n_tokens, "log_prob": res.log_prob}
+            if res.unreadable:
+                extra["cannot_read"] = res.problems[0]  # the harness shows "cannot read", not 0%
             out[i] = Trajectory.from_cells(
                 res.cells,
                 forward_passes=res.n_tokens + 1,

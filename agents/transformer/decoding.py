@@ -35,12 +35,15 @@ MODES = ("greedy", "sample", "constrained", "beam")
 
 @dataclass
 class Decoded:
-    """One decoded task: ``cells`` (origin first; as read), parse ``problems``, token count."""
+    """One decoded task: ``cells`` (origin first; as read), parse ``problems``, token count;
+    ``unreadable`` when the model cannot take the task in at all (its vocabulary cannot write the
+    maze, or the prompt does not fit the context): nothing was generated."""
 
     cells: list[Coord]
     problems: list[str]
     n_tokens: int
     log_prob: float
+    unreadable: bool = False
 
 
 class Codec:
@@ -224,7 +227,7 @@ def decode(
     groups: dict[int, list[int]] = {}
     for i, p in enumerate(prompts):
         if isinstance(p, str):
-            out[i] = Decoded([tasks[i].origin], [f"cannot encode the task: {p}"], 0, 0.0)
+            out[i] = Decoded([tasks[i].origin], [f"cannot encode the task: {p}"], 0, 0.0, True)
         else:
             groups.setdefault(len(p), []).append(i)
     gen = torch.Generator().manual_seed(int(seed))
@@ -242,6 +245,7 @@ def decode(
                         [f"prompt of {length} tokens fills the context n_ctx={model.config.n_ctx}"],
                         0,
                         0.0,
+                        True,
                     )
                 continue
             batch = torch.as_tensor(np.stack([prompts[i] for i in chunk]), dtype=torch.long)

@@ -221,3 +221,28 @@ def test_an_inline_training_set_is_read_like_a_named_one() -> None:
     assert training_sizes(results) == {"transformer:ckpt=a": 6}
     assert reference_suite(results, results["agents"][1]) == "in_distribution"
     assert "dfs 6x6, n=1000, seed 105" in [row[-1] for row in agents_table(results)[1]]
+
+
+def test_suites_an_agent_cannot_read_are_shown_so_and_not_judged() -> None:
+    """A token model that cannot take a 16x16 maze in at all is "cannot read" there, not 0%:
+    the table says so and the verdict leaves the suite out."""
+    from agents.base import Trajectory
+    from agents.harness.metrics import aggregate, compute_metrics
+    from agents.harness.plots import rate_table
+    from maze_env import Task, generate
+
+    task = Task(generate("dfs", (4, 4), seed=0), (0, 0), (3, 3))
+    unread = compute_metrics(task, Trajectory.from_cells([(0, 0)], extra={"cannot_read": "n_ctx"}))
+    assert unread.cannot_read and not compute_metrics(task, [(0, 0)]).cannot_read
+    agg = aggregate([unread] * 5)
+    assert agg["cannot_read"]["k"] == 5
+    results = _results({"bfs": _all(100), "transformer:ckpt=a": _all(95, size_16=0)})
+    results["results"]["transformer:ckpt=a"]["size_16"] = agg
+    j = judge(results, "transformer:ckpt=a")
+    assert j["cannot_read"] == ["size_16"] and j["verdict"] == "holds like search"
+    assert j["families"]["sizes"]["worst"] != "size_16"
+    text = "\n".join(answer_lines(results))
+    assert "cannot read the tasks of size_16" in text
+    results["baseline"] = "bfs"
+    row = next(r for r in rate_table(results, "exact")[1] if r[0] == "size_16")
+    assert row[-1] == "cannot read"

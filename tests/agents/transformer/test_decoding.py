@@ -184,5 +184,6 @@ def test_a_task_the_vocabulary_cannot_write_fails_cleanly() -> None:
     res = decode(model, codec, [big, TASK], "greedy")  # type: ignore[arg-type]
     assert res[0].cells == [(0, 0)] and "cannot encode the task" in res[0].problems[0]
     assert "4x4 maze does not fit" in res[0].problems[0]
+    assert res[0].unreadable and not res[1].unreadable  # the harness shows "cannot read"
     prior = move_prior(model, codec, [big], [[(0, 0)]])  # type: ignore[arg-type]
     np.testing.assert_allclose(prior, 0.25)
