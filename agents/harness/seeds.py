@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from agents.harness.answer import cannot_read
+
 EXPERIMENT_FILE = "experiment.json"
 """Written by ``mazebench run`` beside ``results.json``; holds ``seed_groups``."""
 
@@ -36,7 +38,8 @@ def seed_table(
     """Suites x groups: ``mean% [min, max]`` of the rate ``key`` over each group's seeds.
 
     Groups none of whose agents are in ``results`` are left out; a group's cell uses the seeds
-    present for that suite, and says how many when that is fewer than the group's.
+    present for that suite, and says how many when that is fewer than the group's; "cannot read"
+    when no seed could take the suite's tasks in (:func:`agents.harness.answer.cannot_read`).
     """
     per = results["results"]
     cols = {g: [s for s in specs if s in per] for g, specs in groups.items()}
@@ -47,6 +50,9 @@ def seed_table(
         name = suite["name"]
         row = [name]
         for specs in cols.values():
+            if all(cannot_read(per[s].get(name)) for s in specs):
+                row.append("cannot read")
+                continue
             rates = [
                 per[s][name][key]["mean"]
                 for s in specs
