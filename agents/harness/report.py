@@ -380,6 +380,7 @@ def render_report(
         tables.insert(
             2, ("Exact across training seeds (mean [lowest, highest])", seed_table(results, groups))
         )
+    tables = [part for title, table in tables for part in split_wide(title, table)]
     summary = summary_lines(results)
     md, body = (
         _markdown(results, summary, tables, figures, answer),
@@ -394,6 +395,29 @@ def render_report(
         "html": atomic_write_text(out_dir / "report.html", body),
     }
     return {**paths, **figures, **({"answer": drawn} if drawn else {})}
+
+
+MAX_COLUMNS = 7
+"""Value columns per table: a wider table (many agents) is split into several, each repeating the
+row label, so every table fits a 1024 px window (checked in Chromium by the tests)."""
+
+
+def split_wide(
+    title: str, table: tuple[list[str], list[list[str]]], per: int = MAX_COLUMNS
+) -> list[tuple[str, tuple[list[str], list[list[str]]]]]:
+    """``[(title, (header, body))]``: the table itself, or its value columns in groups of
+    ``per`` (the first column, the row label, repeated), titled ``"title (1/3)"`` ..."""
+    header, body = table
+    n = len(header) - 1
+    if n <= per:
+        return [(title, table)]
+    parts = []
+    starts = range(1, n + 1, per)
+    for k, start in enumerate(starts, 1):
+        cols = [0, *range(start, min(start + per, n + 1))]
+        part = ([header[c] for c in cols], [[row[c] for c in cols] for row in body])
+        parts.append((f"{title} ({k}/{len(starts)})", part))
+    return parts
 
 
 def _title(results: Mapping[str, Any]) -> str:
@@ -448,7 +472,7 @@ def _markdown(
 _CSS = """body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1400px;margin:2em auto;
 padding:0 1em;color:#222;background:#fff}h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}
 table{border-collapse:collapse;font-size:.8em;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;
-text-align:left;vertical-align:top}.num{text-align:right;white-space:nowrap}th{background:#f0f3f7;
+text-align:left;vertical-align:top;overflow-wrap:anywhere}.num{text-align:right;white-space:nowrap}th{background:#f0f3f7;
 white-space:normal;vertical-align:bottom}td small{color:#555}img{max-width:100%;border:1px solid #eee}
 .cap{color:#555}li{margin:.25em 0}.wide{overflow-x:auto}"""
 

@@ -236,3 +236,16 @@ def test_learned_agents_get_compact_labels() -> None:
     labels = agent_labels({"agents": [{"spec": n, "name": n} for n in names]})
     assert list(labels.values()) == ["deepthinking:w16", "deepthinking:graph", "ppo:ppo_vin_mix8",
                                      "ppo:vin_mix8,peak"]  # fmt: skip
+
+
+def test_wide_tables_are_split_to_fit_the_window() -> None:
+    from agents.harness.report import split_wide
+
+    header = ["suite", *[f"agent{i}" for i in range(16)]]
+    body = [["s1", *[str(i) for i in range(16)]], ["s2", *[str(-i) for i in range(16)]]]
+    parts = split_wide("Exact", (header, body), per=7)
+    assert [t for t, _ in parts] == ["Exact (1/3)", "Exact (2/3)", "Exact (3/3)"]
+    assert [len(h) for _, (h, _) in parts] == [8, 8, 3]
+    assert all(h[0] == "suite" and b[1][0] == "s2" for _, (h, b) in parts)
+    assert [c for _, (h, _) in parts for c in h[1:]] == header[1:]  # every column once, in order
+    assert split_wide("Cost", (header[:4], [r[:4] for r in body])) == [("Cost", (header[:4], [r[:4] for r in body]))]

@@ -105,6 +105,7 @@ def _open(browser: Any, path: Path, shots: Path) -> dict[str, Any]:
         """const d=document.documentElement;
         return {inner: window.innerWidth, scroll: Math.max(d.scrollWidth, document.body.scrollWidth),
           client: d.clientWidth, images: document.images.length,
+          wide_tables: [...document.querySelectorAll('div.wide')].filter(e => e.scrollWidth > e.clientWidth + 1).length,
           broken: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt || i.src.slice(0, 40))};"""
     )
     facts["errors"] = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
@@ -118,6 +119,7 @@ def _check_page(facts: dict[str, Any]) -> None:
         f"horizontal scrollbar at {WIDTH} px: content {facts['scroll']} px wide in {facts['client']} px"
     )
     assert not facts["errors"], f"console errors: {facts['errors']}"
+    assert not facts["wide_tables"], f"{facts['wide_tables']} table(s) wider than their box at {WIDTH} px"
 
 
 def _drive_explorer(browser: Any, section_id: str) -> None:
