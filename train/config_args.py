@@ -33,6 +33,17 @@ def apply_set(data: dict[str, Any], item: str) -> None:
     node[leaf] = yaml.safe_load(value)
 
 
+def check_ints(config: Any, names: tuple[str, ...], minimum: int) -> None:
+    """Raise ``ValueError("Cls.name must be an int >= minimum, got ...")`` for the first of
+    ``names`` that is not an int (bools refused) of at least ``minimum``."""
+    for name in names:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(
+                f"{type(config).__name__}.{name} must be an int >= {minimum}, got {value!r}"
+            )
+
+
 def command_line() -> str:
     """This process's ``mazebench ...`` command, quoted, for a checkpoint's meta."""
     return "mazebench " + " ".join(shlex.quote(a) for a in sys.argv[1:])

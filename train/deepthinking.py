@@ -47,6 +47,7 @@ from torch.nn import functional as F
 from agents.deepthinking.model import DTConfig, DTNet, encode_grids, path_pixels
 from agents.deepthinking.weights import atomic_write as _atomic_write
 from agents.deepthinking.weights import load_weights, save_weights
+from train.config_args import check_ints
 
 DT_SETS = ("dt_dfs_3", "dt_dfs_4", "dt_dfs_5", "dt_dfs_6", "dt_dfs_7", "dt_dfs_8", "dt_dfs_9")
 """The training sets of the shipped model (agents/training_sets.yaml): dfs 3x3 .. 9x9."""
@@ -119,20 +120,9 @@ class DTTrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):
             self.model = DTConfig.from_dict(self.model)
-        for name in (
-            "steps",
-            "batch_size",
-            "max_iters",
-            "threads",
-            "log_every",
-            "ckpt_every",
-            "eval_n",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"DTTrainConfig.{name} must be an int >= 1, got {value!r}")
-        if isinstance(self.warm_iters, bool) or not isinstance(self.warm_iters, int) or self.warm_iters < 0:
-            raise ValueError(f"DTTrainConfig.warm_iters must be an int >= 0, got {self.warm_iters!r}")
+        check_ints(self, ("steps", "batch_size", "max_iters", "threads", "log_every",
+                          "ckpt_every", "eval_n"), 1)  # fmt: skip
+        check_ints(self, ("warm_iters",), 0)
         if not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"DTTrainConfig.alpha must be in [0, 1], got {self.alpha!r}")
         if len(self.eval_sizes) != len(self.eval_iters):

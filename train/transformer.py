@@ -34,6 +34,7 @@ from maze_env.dataset import DatasetConfig, MazeDataset
 from maze_env.solve import batch_shortest_path_arrays
 from maze_env.tokens import Vocabulary
 from maze_env.tokens.schemes import PATH_START, Scheme
+from train.config_args import check_ints
 
 _NOT_COMPARED = {
     "max_minutes",
@@ -130,15 +131,9 @@ class TrainConfig:
     """Write TensorBoard events to out_dir/tb."""
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "max_steps", "eval_every", "log_every", "threads", "n_layer",
-                     "n_head", "d_model", "beam_k"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be an int >= 1, got {value!r}")
-        for name in ("warmup_steps", "eval_n", "eval_beam_n", "n_ctx"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"TrainConfig.{name} must be an int >= 0, got {value!r}")
+        check_ints(self, ("batch_size", "max_steps", "eval_every", "log_every", "threads",
+                          "n_layer", "n_head", "d_model", "beam_k"), 1)  # fmt: skip
+        check_ints(self, ("warmup_steps", "eval_n", "eval_beam_n", "n_ctx"), 0)
         for name in ("lr", "min_lr", "max_minutes", "weight_decay", "grad_clip", "dropout"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")

@@ -138,10 +138,10 @@ def generalization_curve(results: Mapping[str, Any], path: Path) -> Path | None:
     diff = [s["difficulty"]["mean"] for s in suites]
     for ax in axes.ravel()[len(agents) :]:
         ax.axis("off")
+    from agents.harness.answer import cannot_read
+
     for ax, a in zip(axes.ravel(), agents, strict=False):
         color = colors[a["spec"]]
-        from agents.harness.answer import cannot_read
-
         unread = [cannot_read(results["results"][a["spec"]].get(s["name"])) for s in suites]
         for key, style in (("exact", "-"), ("reached", "--")):
             vals = np.array(
