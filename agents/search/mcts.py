@@ -226,7 +226,7 @@ class _Forest:
         for i, b in enumerate(rows.tolist()):
             flat = np.concatenate([self.path[b, : self.length[b]], chain[i, : lens[i]]])
             cols = int(self.cols[b])
-            paths.append([(int(f) // cols, int(f) % cols) for f in flat])
+            paths.append(list(zip((flat // cols).tolist(), (flat % cols).tolist(), strict=True)))
         return tasks, self.coords(rows, ends), paths
 
     def set_priors(self, rows: np.ndarray, nodes: np.ndarray, leaf: np.ndarray | None) -> None:

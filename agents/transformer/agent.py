@@ -149,16 +149,19 @@ class TransformerAgent(BaseAgent):
 
 
 def load_hooks(ckpt: str, batch_size: int = 256, **_: Any) -> tuple[Any, None]:
-    """``(prior_fn, None)`` for the batched MCTS: ``prior_fn(tasks, cells, paths) -> float32[B, 4]``."""
-    from agents.transformer.decoding import Codec, move_prior
+    """``(prior_fn, None)`` for the batched MCTS: ``prior_fn(tasks, cells, paths) -> float32[B, 4]``.
+
+    One :class:`agents.transformer.decoding.MovePrior` serves every call: prompt caches and the
+    priors already computed are kept between the simulations and real steps of a search."""
+    from agents.transformer.decoding import Codec, MovePrior
 
     model, vocab, _info = load_model(ckpt)
-    codec = Codec(vocab)
+    prior = MovePrior(model, Codec(vocab), batch_size=batch_size)
 
     def prior_fn(
         tasks: Sequence[Task], cells: np.ndarray, paths: Sequence[Sequence[Coord]]
     ) -> np.ndarray:
-        return move_prior(model, codec, tasks, paths, batch_size=batch_size)
+        return prior(tasks, paths)
 
     return prior_fn, None
 

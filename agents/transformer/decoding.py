@@ -18,19 +18,21 @@ Modes (``decode=``):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from agents.transformer.model import GPT
+from agents.transformer.model import GPT, KVCache
 from maze_env import Task
 from maze_env.tokens import Vocabulary, parse
 from maze_env.tokens.schemes import PATH_END, GridScheme
 from maze_env.types import ACTION_DELTAS, Coord
 
 MODES = ("greedy", "sample", "constrained", "beam")
+_ACTION_OF = {(int(d[0]), int(d[1])): a for a, d in enumerate(ACTION_DELTAS)}
 
 
 @dataclass
@@ -104,11 +106,10 @@ class Codec:
         """Tokens of a path prefix (origin first)."""
         out = list(self.first_ids(path[0]))
         for a, b in zip(path[:-1], path[1:], strict=True):
-            d = (b[0] - a[0], b[1] - a[1])
-            action = [i for i in range(4) if tuple(ACTION_DELTAS[i]) == d]
-            if not action:
+            action = _ACTION_OF.get((b[0] - a[0], b[1] - a[1]))
+            if action is None:
                 raise ValueError(f"path step {a} -> {b} is not a single move")
-            step = self.step_ids(a, action[0])
+            step = self.step_ids(a, action)
             if step is None:
                 raise ValueError(f"path cell {b} cannot be written in {self.vocab!r}")
             out += step
@@ -336,7 +337,6 @@ def _beam(
     return out, [float(score[b, best[b]]) for b in range(B)]
 
 
-@torch.no_grad()
 def move_prior(
     model: GPT,
     codec: Codec,
@@ -347,45 +347,250 @@ def move_prior(
     """``float32[B, 4]``: the model's probabilities of up, right, down, left after each path.
 
     The probability of a move is that of its step tokens (summed log-probs for multi-token
-    steps), renormalised over the four moves; a move the scheme cannot write gets 0.
+    steps), renormalised over the four moves; a move the scheme cannot write, or whose tokens do
+    not fit the context, gets 0; a task the vocabulary cannot write (or with no move that fits)
+    gets the uniform prior. One call of a fresh :class:`MovePrior` (which keeps nothing between
+    calls of this function; the MCTS hooks keep one :class:`MovePrior` for the whole search).
     """
-    model.eval()
-    B = len(tasks)
-    out = np.zeros((B, 4), dtype=np.float64)
-    if B == 0:
-        return out.astype(np.float32)
-    prompts = codec.prompts(tasks)
-    seqs, cands, owners = [], [], []
-    for b, (_task, path) in enumerate(zip(tasks, paths, strict=True)):
-        if isinstance(prompts[b], str):
-            continue  # the vocabulary cannot write this task: uniform prior
-        prefix = np.concatenate(
-            [prompts[b], np.asarray(codec.path_ids(list(path)), dtype=np.int64)]
-        )
-        cell = tuple(path[-1])
-        for a in range(4):
-            step = codec.step_ids(cell, a)  # type: ignore[arg-type]
-            if step is None:
+    return MovePrior(model, codec, batch_size=batch_size)(tasks, paths)
+
+
+def _path_key(path: Sequence[Coord]) -> bytes:
+    """A compact dictionary key of a path (its cells as int16 bytes)."""
+    return np.asarray(path, dtype=np.int16).tobytes()
+
+
+def _cat_caches(caches: Sequence[KVCache]) -> KVCache:
+    """The batch rows of several caches of one length, in order (every field of the cache)."""
+    if len(caches) == 1:
+        return caches[0]
+    kw: dict[str, object] = {}
+    for f in dataclasses.fields(caches[0]):
+        parts = [getattr(c, f.name) for c in caches]
+        if parts[0] is None:
+            kw[f.name] = None
+        elif isinstance(parts[0], list):
+            kw[f.name] = [torch.cat(layer) for layer in zip(*parts, strict=True)]
+        else:
+            kw[f.name] = torch.cat(parts)
+    return type(caches[0])(**kw)  # type: ignore[arg-type]
+
+
+class _Bank:
+    """The prompts of one length: their cache (one batch row per task) and last log-probs."""
+
+    def __init__(self) -> None:
+        self.cache: KVCache | None = None
+        self.last: torch.Tensor | None = None  # (N, V) log-softmax after the prompt
+        self.size = 0
+
+    def add(self, cache: KVCache, last: torch.Tensor) -> int:
+        """Append rows; the index of the first."""
+        first = self.size
+        self.cache = cache if self.cache is None else _cat_caches([self.cache, cache])
+        self.last = last if self.last is None else torch.cat([self.last, last])
+        self.size += last.shape[0]
+        return first
+
+    def keep(self, rows: list[int]) -> None:
+        """Keep only ``rows`` (renumbered 0..)."""
+        assert self.cache is not None and self.last is not None
+        idx = torch.as_tensor(rows, dtype=torch.long)
+        self.cache, self.last, self.size = self.cache.select(idx), self.last[idx], len(rows)
+
+
+class _Entry:
+    """What :class:`MovePrior` keeps per task: the task itself (so its ``id`` stays unique while
+    the entry lives), its prompt ids (or why the vocabulary cannot write it), its row in the bank
+    of its prompt length (-1: not computed yet) and the priors already computed, by path."""
+
+    __slots__ = ("task", "prompt", "row", "priors")
+
+    def __init__(self, task: Task, prompt: np.ndarray | str) -> None:
+        self.task, self.prompt, self.row = task, prompt, -1
+        self.priors: dict[bytes, np.ndarray] = {}
+
+
+class MovePrior:
+    """:func:`move_prior` for a search that asks again and again about the same tasks.
+
+    Computes the same probabilities as running the model on prompt + path + each move's step
+    tokens but the last (one sequence per move), up to float rounding, with far less work:
+
+    * each task's prompt runs through the model once; its KV cache is kept (a bank per prompt
+      length) and a path runs on top of it (:meth:`GPT.forward_cached`);
+    * one forward per path gives the first token of every move; a multi-token step's next tokens
+      come from the path's cache, one new token per distinct partial step (``grid_cells``: the
+      three rows ``r-1, r, r+1``, not four full sequences);
+    * rows of one total length share a forward (no padding), up to ``batch_size`` rows;
+    * the prior of a (task, path) already computed is returned again (the MCTS rebuilds its tree
+      at every real step, so most nodes of a search were nodes of the previous one).
+
+    Tasks are known by identity (``id``, the task held so the id is not reused); when more than
+    ``max_tasks`` are held, those not in the current call are forgotten.
+    """
+
+    def __init__(
+        self, model: GPT, codec: Codec, batch_size: int = 256, max_tasks: int = 256
+    ) -> None:
+        self.model, self.codec = model, codec
+        self.batch_size, self.max_tasks = max(1, int(batch_size)), max(1, int(max_tasks))
+        self.entries: dict[int, _Entry] = {}
+        self.banks: dict[int, _Bank] = {}
+        self.hits = 0  # priors answered from memory (for benchmarks)
+
+    # -- tasks and prompts --------------------------------------------------------------------
+    def _entries(self, tasks: Sequence[Task]) -> list[_Entry]:
+        new = {}
+        for t in tasks:
+            e = self.entries.get(id(t))
+            if (e is None or e.task is not t) and id(t) not in new:
+                new[id(t)] = t
+        if new and len(self.entries) + len(new) > self.max_tasks:
+            self._forget(keep={id(t) for t in tasks})
+        if new:
+            fresh = list(new.values())
+            for t, p in zip(fresh, self.codec.prompts(fresh), strict=True):
+                self.entries[id(t)] = _Entry(t, p)
+        return [self.entries[id(t)] for t in tasks]
+
+    def _forget(self, keep: set[int]) -> None:
+        self.entries = {k: e for k, e in self.entries.items() if k in keep}
+        by_len: dict[int, list[_Entry]] = {}
+        for e in self.entries.values():
+            if e.row >= 0:
+                by_len.setdefault(len(e.prompt), []).append(e)
+        banks = {}
+        for length, es in by_len.items():
+            bank = self.banks[length]
+            bank.keep([e.row for e in es])
+            for i, e in enumerate(es):
+                e.row = i
+            banks[length] = bank
+        self.banks = banks
+
+    def _run_prompts(self, entries: list[_Entry]) -> None:
+        """Run the prompts of ``entries`` not in a bank yet (each of at most ``n_ctx`` tokens)."""
+        by_len: dict[int, list[_Entry]] = {}
+        seen: set[int] = set()
+        for e in entries:
+            if e.row < 0 and id(e) not in seen:
+                seen.add(id(e))
+                by_len.setdefault(len(e.prompt), []).append(e)
+        for length, es in by_len.items():
+            bank = self.banks.setdefault(length, _Bank())
+            for s in range(0, len(es), self.batch_size):
+                part = es[s : s + self.batch_size]
+                x = torch.as_tensor(np.stack([e.prompt for e in part]), dtype=torch.long)
+                logits, cache = self.model.forward_cached(x)
+                first = bank.add(cache, logits[:, -1].float().log_softmax(-1))
+                for i, e in enumerate(part):
+                    e.row = first + i
+
+    # -- the prior ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def __call__(self, tasks: Sequence[Task], paths: Sequence[Sequence[Coord]]) -> np.ndarray:
+        """``float32[B, 4]`` (see :func:`move_prior`)."""
+        if getattr(self.model, "training", True):
+            self.model.eval()
+        B = len(tasks)
+        out = np.full((B, 4), 0.25)
+        if B == 0:
+            return out.astype(np.float32)
+        if len(paths) != B:
+            raise ValueError(f"{B} tasks but {len(paths)} paths")
+        entries = self._entries(tasks)
+        n_ctx = self.model.config.n_ctx
+        todo: dict[tuple[int, bytes], list[int]] = {}  # (task id, path) -> rows of this call
+        for b, (e, path) in enumerate(zip(entries, paths, strict=True)):
+            if isinstance(e.prompt, str) or len(e.prompt) + len(path) - 1 > n_ctx:
+                # the vocabulary cannot write this task, or no move fits the context (every step
+                # writes at least one token): the uniform prior
                 continue
-            seqs.append(np.concatenate([prefix, np.asarray(step[:-1], dtype=np.int64)]))
-            cands.append((len(prefix), step))
-            owners.append((b, a))
-    logp = np.full(len(seqs), -np.inf)
-    by_len: dict[int, list[int]] = {}
-    for i, s in enumerate(seqs):
-        by_len.setdefault(len(s), []).append(i)
-    for idx in by_len.values():
-        for s in range(0, len(idx), batch_size):
-            part = idx[s : s + batch_size]
-            x = torch.as_tensor(np.stack([seqs[i] for i in part]), dtype=torch.long)
-            if x.shape[1] > model.config.n_ctx:
-                continue  # beyond the context: probability 0
-            lps = model(x)[0].float().log_softmax(-1)
-            for j, i in enumerate(part):
-                start, step = cands[i]
-                logp[i] = sum(float(lps[j, start - 1 + t, tok]) for t, tok in enumerate(step))
-    for (b, a), v in zip(owners, logp, strict=True):
-        out[b, a] = np.exp(v)
-    total = out.sum(axis=1, keepdims=True)
-    out = np.where(total > 0, out / np.where(total > 0, total, 1), 0.25)
-    return out.astype(np.float32)
+            key = _path_key(path)
+            hit = e.priors.get(key)
+            if hit is not None:
+                out[b] = hit
+                self.hits += 1
+            else:
+                todo.setdefault((id(e.task), key), []).append(b)
+        # each path to compute: its tokens and moves
+        jobs = []  # (entry, path ids, [(action, step ids)], rows, key)
+        for (_, key), rows in todo.items():
+            e, path = entries[rows[0]], paths[rows[0]]
+            ids = self.codec.path_ids(list(path))
+            total = len(e.prompt) + len(ids)
+            cell = (int(path[-1][0]), int(path[-1][1]))
+            moves = []
+            for a in range(4):
+                step = self.codec.step_ids(cell, a)
+                if step is not None and total + max(len(step), 1) - 1 <= n_ctx:
+                    moves.append((a, step))
+            if moves:
+                jobs.append((e, ids, moves, rows, key))
+            else:  # nothing fits the context: uniform
+                e.priors[key] = np.full(4, 0.25)
+        self._run_prompts([j[0] for j in jobs])
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, (e, ids, *_) in enumerate(jobs):
+            groups.setdefault((len(e.prompt), len(ids)), []).append(i)
+        probs = np.zeros((len(jobs), 4))
+        for (plen, _), idx in groups.items():
+            for s in range(0, len(idx), self.batch_size):
+                part = idx[s : s + self.batch_size]
+                probs[part] = self._group(self.banks[plen], [jobs[i] for i in part])
+        for (e, _ids, _m, rows, key), p in zip(jobs, probs, strict=True):
+            total = p.sum()
+            p = p / total if total > 0 else np.full(4, 0.25)
+            out[rows] = p
+            e.priors[key] = p
+        return out.astype(np.float32)
+
+    def _group(self, bank: _Bank, jobs: list) -> np.ndarray:
+        """``float64[len(jobs), 4]`` unnormalised move probabilities of paths of one length."""
+        assert bank.cache is not None and bank.last is not None
+        rows = torch.as_tensor([job[0].row for job in jobs], dtype=torch.long)
+        cache: KVCache | None = None  # None: the bank's rows `rows`
+        if len(jobs[0][1]):
+            x = torch.as_tensor([job[1] for job in jobs], dtype=torch.long)
+            logits, cache = self.model.forward_cached(x, bank.cache.select(rows))
+            logp = logits[:, -1].float().log_softmax(-1)
+        else:  # nothing written after the prompt yet (move paths): the prompt's last position
+            logp = bank.last[rows]
+        # candidate moves: owner job j, action a, step tokens; log-probs summed token by token
+        owner, action, steps = [], [], []
+        for j, job in enumerate(jobs):
+            for a, step in job[2]:
+                owner.append(j)
+                action.append(a)
+                steps.append(step)
+        lp = torch.zeros(len(steps), dtype=torch.float64)
+        # level t: one state per distinct (job, step[:t]), its log-probs of the next token
+        state_of = list(owner)  # row of `logp` / `cache` each candidate reads next
+        prefixes: dict[tuple[int, tuple[int, ...]], int] = {}
+        longest = max(len(s) for s in steps)
+        for t in range(longest):
+            live = [c for c, s in enumerate(steps) if len(s) > t]
+            sel = torch.as_tensor([state_of[c] for c in live], dtype=torch.long)
+            tok = torch.as_tensor([steps[c][t] for c in live], dtype=torch.long)
+            lp[live] += logp[sel, tok].double()
+            more = [c for c in live if len(steps[c]) > t + 1]
+            if not more:
+                break
+            prefixes.clear()
+            src, feed = [], []
+            for c in more:
+                key = (owner[c], tuple(steps[c][: t + 1]))
+                if key not in prefixes:
+                    prefixes[key] = len(src)
+                    src.append(state_of[c])
+                    feed.append(steps[c][t])
+                state_of[c] = prefixes[key]
+            src_t = torch.as_tensor(src, dtype=torch.long)
+            past = bank.cache.select(rows[src_t]) if cache is None else cache.select(src_t)
+            feed_t = torch.as_tensor(feed, dtype=torch.long)[:, None]
+            logits, cache = self.model.forward_cached(feed_t, past)
+            logp = logits[:, -1].float().log_softmax(-1)
+        out = np.zeros((len(jobs), 4))
+        out[owner, action] = np.exp(lp.numpy())
+        return out
