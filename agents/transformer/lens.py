@@ -19,6 +19,12 @@ from agents.transformer.model import GPT
 
 def to_hooked_transformer(model: GPT) -> Any:
     """A ``transformer_lens.HookedTransformer`` computing the same function as ``model``."""
+    c = model.config
+    if c.pos == "grid" or c.prefix_id is not None:
+        raise ValueError(
+            "TransformerLens has no 2-D grid positions or prefix-LM mask: export works for causal "
+            f"models with pos learned, rotary or none (this one: pos={c.pos!r}, prefix_id={c.prefix_id!r})"
+        )
     try:
         from transformer_lens import HookedTransformer, HookedTransformerConfig
     except ImportError as err:
@@ -26,7 +32,6 @@ def to_hooked_transformer(model: GPT) -> Any:
             "TransformerLens export needs transformer-lens<4 (pip install 'mazebench[lens]', or "
             f"pip install --no-deps 'transformer-lens<4' and its small dependencies): {err}"
         ) from err
-    c = model.config
     H, D = c.n_head, c.d_model
     dh = D // H
     cfg = HookedTransformerConfig(

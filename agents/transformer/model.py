@@ -6,8 +6,12 @@ incremental decoding (the :class:`KVCache` is passed in and a longer one returne
 pattern, computed beside the forward pass so the logits are exactly those of ``forward``.
 
 Pre-LayerNorm blocks, causal ``F.scaled_dot_product_attention``, GELU MLP, weight tying,
-positional encoding ``learned`` (absolute), ``rotary`` (RoPE on queries and keys, Su et al. 2021)
-or ``none`` (the causal mask alone; Haviv et al. 2022).
+positional encoding ``learned`` (absolute), ``rotary`` (RoPE on queries and keys, Su et al. 2021),
+``none`` (the causal mask alone; Haviv et al. 2022) or ``grid`` (2-D RoPE over maze coordinates,
+for the raster token schemes: half of each head rotates by the row of the cell a token is about,
+half by its column, so attention scores depend on the offset between two cells, not on where
+they sit in the sequence or how wide the maze is). ``prefix_id`` turns on a prefix LM: the prompt
+(up to and including that token, e.g. ``<PATH_START>``) attends both ways, the path causally.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-POSITIONAL = ("learned", "rotary", "none")
+POSITIONAL = ("learned", "rotary", "none", "grid")
+GRID_ROPE_BASE = 100.0
+"""RoPE base of ``pos="grid"`` (maze coordinates are small: a base of 100 spreads the
+frequencies over 1 .. 0.02 radians per cell)."""
 
 
 @dataclass
@@ -34,8 +41,13 @@ class GPTConfig:
         d_model: width of the residual stream.
         d_mlp: hidden width of each MLP (``None``: ``4 * d_model``).
         dropout: dropout on attention weights and residual branches during training.
-        pos: positional encoding, one of ``learned``, ``rotary``, ``none``.
+        pos: positional encoding, one of ``learned``, ``rotary``, ``none``, ``grid``.
         bias: biases in linear layers and LayerNorms.
+        grid: for ``pos="grid"``: the raster vocabulary's ``{"max_shape": [R, C], "path":
+            "cells" | "moves"}`` (its id layout is fixed by :mod:`maze_env.tokens.grid`).
+        prefix_id: the id closing the prompt (``<PATH_START>``): the prompt attends both ways
+            (prefix LM). ``None``: causal everywhere. A cached decode must feed the whole prompt
+            in its first call.
     """
 
     vocab_size: int
@@ -47,6 +59,8 @@ class GPTConfig:
     dropout: float = 0.0
     pos: str = "learned"
     bias: bool = True
+    grid: dict | None = None
+    prefix_id: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "n_ctx", "n_layer", "n_head", "d_model"):
@@ -64,6 +78,20 @@ class GPTConfig:
             raise ValueError(
                 f"rotary needs an even head width, got d_model/n_head={self.d_model // self.n_head}"
             )
+        if self.pos == "grid":
+            if (self.d_model // self.n_head) % 4:
+                raise ValueError(
+                    "pos='grid' needs a head width divisible by 4 (row and column halves), got "
+                    f"d_model/n_head={self.d_model // self.n_head}"
+                )
+            g = self.grid or {}
+            if g.get("path") not in ("cells", "moves") or len(g.get("max_shape", ())) != 2:
+                raise ValueError(
+                    "pos='grid' needs grid={'max_shape': [rows, cols], 'path': 'cells'|'moves'} "
+                    f"(the raster vocabulary's), got {self.grid!r}"
+                )
+        if self.prefix_id is not None and not 0 <= self.prefix_id < self.vocab_size:
+            raise ValueError(f"prefix_id must be a token id below {self.vocab_size}, got {self.prefix_id!r}")
         if self.d_mlp is None:
             self.d_mlp = 4 * self.d_model
         if not 0.0 <= self.dropout < 1.0:
@@ -75,10 +103,13 @@ class GPTConfig:
 
 @dataclass
 class KVCache:
-    """Keys and values of the tokens seen so far, one ``(B, H, T, D)`` pair per layer."""
+    """Keys and values of the tokens seen so far, one ``(B, H, T, D)`` pair per layer; ``ids``
+    ``(B, T)`` the tokens themselves where the model needs them (``pos="grid"`` reads a new
+    token's coordinates from the ones before)."""
 
     keys: list[torch.Tensor] = field(default_factory=list)
     values: list[torch.Tensor] = field(default_factory=list)
+    ids: torch.Tensor | None = None
 
     @property
     def length(self) -> int:
@@ -87,7 +118,8 @@ class KVCache:
 
     def select(self, rows: torch.Tensor) -> KVCache:
         """The cache of batch rows ``rows`` (``int64[B']``, repeats allowed: beams)."""
-        return KVCache([k[rows] for k in self.keys], [v[rows] for v in self.values])
+        ids = self.ids[rows] if self.ids is not None else None
+        return KVCache([k[rows] for k in self.keys], [v[rows] for v in self.values], ids)
 
 
 @dataclass
@@ -104,21 +136,106 @@ class Activations:
     attn: list[torch.Tensor] = field(default_factory=list)
 
 
-def _rotary(x: torch.Tensor, start: int) -> torch.Tensor:
-    """Rotate pairs of channels of ``x`` ``(B, H, T, D)`` by angles of positions ``start..``."""
+def rope_angles(pos: torch.Tensor, dim: int, base: float = 10000.0) -> torch.Tensor:
+    """Angles ``(..., dim/2)`` of RoPE for integer positions ``pos`` ``(...)``."""
+    inv = 1.0 / (base ** (torch.arange(0, dim, 2, device=pos.device, dtype=torch.float32) / dim))
+    return pos.to(torch.float32)[..., None] * inv
+
+
+def _rotate(x: torch.Tensor, ang: torch.Tensor) -> torch.Tensor:
+    """Rotate channel pairs ``(i, i + d/2)`` of ``x`` ``(B, H, T, d)`` by ``ang`` (``(T, d/2)``
+    or ``(B, 1, T, d/2)``)."""
     d = x.shape[-1]
-    inv = 1.0 / (10000 ** (torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d))
-    t = torch.arange(start, start + x.shape[2], device=x.device, dtype=torch.float32)
-    ang = torch.outer(t, inv)  # (T, D/2)
     cos, sin = ang.cos().to(x.dtype), ang.sin().to(x.dtype)
     x1, x2 = x[..., : d // 2], x[..., d // 2 :]
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
 
+@dataclass
+class Rope:
+    """The rotation of one forward call: 1-D angles ``(T, D/2)`` (``rotary``), or row and column
+    angles ``(B, 1, T, D/4)`` each (``grid``: the first half of a head turns by rows)."""
+
+    angles: torch.Tensor | None = None
+    rows: torch.Tensor | None = None
+    cols: torch.Tensor | None = None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.angles is not None:
+            return _rotate(x, self.angles)
+        assert self.rows is not None and self.cols is not None
+        h = x.shape[-1] // 2
+        return torch.cat([_rotate(x[..., :h], self.rows), _rotate(x[..., h:], self.cols)], dim=-1)
+
+
+def grid_coords(ids: torch.Tensor, grid: dict) -> torch.Tensor:
+    """``int64 (B, T, 2)``: the maze cell each token of a raster sequence is about.
+
+    Cell and ``<EOL>`` tokens: their raster place (``<EOL>`` one column past the row's end);
+    ``<PATH_START>``: the origin; a path token: where the path is after it (a ``rowR`` token sets
+    the row, a ``colC`` token the column; a move token steps from the previous cell); padding and
+    ``<PATH_END>`` keep the last cell. Ids follow :mod:`maze_env.tokens.grid`'s fixed layout.
+    """
+    from maze_env.tokens.grid import CELL_BASE, GRID_SPECIAL
+    from maze_env.types import ACTION_DELTAS
+
+    B, T = ids.shape
+    t = torch.arange(T, device=ids.device).expand(B, T)
+    neg = torch.full_like(t, -1)
+    eol = ids == GRID_SPECIAL.index("<EOL>")
+    start = ids == 0  # <PATH_START>
+    has_start = start.any(1, keepdim=True)
+    ps = torch.where(has_start, start.long().argmax(1, keepdim=True), torch.full_like(t[:, :1], T))
+    in_raster = t < ps
+    eol_r = eol & in_raster
+    row = eol_r.long().cumsum(1) - eol_r.long()
+    last_eol = torch.where(eol_r, t, neg).cummax(1).values
+    prev_eol = torch.cat([neg[:, :1], last_eol[:, :-1]], 1)
+    col = t - prev_eol - 1
+    marker = (ids - CELL_BASE) // 16
+    is_cell = (ids >= CELL_BASE) & (ids < CELL_BASE + 64)
+    origin = is_cell & in_raster & ((marker == 1) | (marker == 3))
+    first = torch.where(origin.any(1), origin.long().argmax(1), torch.zeros_like(ps[:, 0]))
+    o_r, o_c = row.gather(1, first[:, None]), col.gather(1, first[:, None])  # (B, 1)
+    in_path = t > ps
+    if grid["path"] == "cells":
+        row_base = CELL_BASE + 64
+        col_base = row_base + int(grid["max_shape"][0])
+        pad = col_base + int(grid["max_shape"][1])
+        out = []
+        for base, top, o in ((row_base, col_base, o_r), (col_base, pad, o_c)):
+            hit = in_path & (ids >= base) & (ids < top)
+            last = torch.where(hit, t, neg).cummax(1).values
+            val = (ids - base).gather(1, last.clamp(min=0))
+            out.append(torch.where(last >= 0, val, o.expand(B, T)))
+        p_r, p_c = out
+    else:
+        d = torch.zeros(B, T, 2, dtype=torch.long, device=ids.device)
+        for a, (dr, dc) in enumerate(ACTION_DELTAS):  # move tokens are ids 3..6
+            hit = (in_path & (ids == 3 + a))[..., None]
+            d = d + hit * torch.tensor([int(dr), int(dc)], device=ids.device)
+        steps = d.cumsum(1)
+        p_r, p_c = o_r + steps[..., 0], o_c + steps[..., 1]
+    return torch.stack([torch.where(in_raster, row, p_r), torch.where(in_raster, col, p_c)], -1)
+
+
+def prefix_mask(ids: torch.Tensor, prefix_id: int) -> torch.Tensor:
+    """``bool (B, 1, T, T)``, True where query ``q`` may attend key ``k``: causal, and both ways
+    among the prompt's tokens (up to and including the first ``prefix_id``; none: causal)."""
+    B, T = ids.shape
+    hit = ids == prefix_id
+    n = torch.where(hit.any(1), hit.long().argmax(1) + 1, torch.zeros_like(hit[:, 0], dtype=torch.long))
+    pos = torch.arange(T, device=ids.device)
+    causal = pos[None, :] <= pos[:, None]  # (T, T): key <= query
+    inside = pos[None, :] < n[:, None]  # (B, T)
+    both = inside[:, :, None] & inside[:, None, :]
+    return (causal[None] | both)[:, None]
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
-        self.n_head, self.rotary = config.n_head, config.pos == "rotary"
+        self.n_head = config.n_head
         self.c_attn = nn.Linear(config.d_model, 3 * config.d_model, bias=config.bias)
         self.c_proj = nn.Linear(config.d_model, config.d_model, bias=config.bias)
         self.dropout = config.dropout
@@ -129,27 +246,27 @@ class CausalSelfAttention(nn.Module):
         x: torch.Tensor,
         past: tuple[torch.Tensor, torch.Tensor] | None = None,
         record: list[torch.Tensor] | None = None,
+        rope: Rope | None = None,
+        mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """``mask``: bool, True = may attend, ``(T, S)`` or ``(B, 1, T, S)``; ``None``: causal."""
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        start = 0 if past is None else past[0].shape[2]
-        if self.rotary:
-            q, k = _rotary(q, start), _rotary(k, start)
+        if rope is not None:
+            q, k = rope(q), rope(k)
         if past is not None:
             k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)  # (B, H, S, D)
         S = k.shape[2]
-        # query t (absolute position start + t) sees keys 0..start + t
-        mask = (
-            None if start == 0 else torch.ones(T, S, dtype=torch.bool, device=x.device).tril(start)
-        )
         drop = self.dropout if self.training else 0.0
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, dropout_p=drop, is_causal=mask is None and T > 1
         )
         if record is not None:  # the same probabilities, computed beside the fused kernel
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])  # (B, H, T, S)
-            allowed = torch.ones(T, S, dtype=torch.bool, device=x.device).tril(start)
+            allowed = (
+                mask if mask is not None else torch.ones(T, S, dtype=torch.bool).tril(S - T)
+            )
             record.append(scores.masked_fill(~allowed, float("-inf")).softmax(dim=-1))
         y = y.transpose(1, 2).contiguous().view(B, T, C)
         return self.resid_dropout(self.c_proj(y)), (k, v)
@@ -180,8 +297,10 @@ class Block(nn.Module):
         x: torch.Tensor,
         past: tuple[torch.Tensor, torch.Tensor] | None = None,
         record: list[torch.Tensor] | None = None,
+        rope: Rope | None = None,
+        mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        a, kv = self.attn(self.ln_1(x), past, record)
+        a, kv = self.attn(self.ln_1(x), past, record, rope, mask)
         x = x + a
         return x + self.mlp(self.ln_2(x)), kv
 
@@ -237,16 +356,37 @@ class GPT(nn.Module):
     ) -> tuple[torch.Tensor, KVCache]:
         start = cache.length if cache is not None else 0
         self._check(idx, start)
+        c, T = self.config, idx.shape[1]
+        keep_ids = c.pos == "grid" or c.prefix_id is not None
+        ids = idx
+        if keep_ids and cache is not None and cache.ids is not None:
+            ids = torch.cat([cache.ids, idx], dim=1)  # (B, S)
         x = self.wte(idx)  # (B, T, C)
         if self.wpe is not None:
-            x = x + self.wpe(torch.arange(start, start + idx.shape[1], device=idx.device))
+            x = x + self.wpe(torch.arange(start, start + T, device=idx.device))
         x = self.drop(x)
+        dh = c.d_model // c.n_head
+        rope = None
+        if c.pos == "rotary":
+            rope = Rope(angles=rope_angles(torch.arange(start, start + T, device=idx.device), dh))
+        elif c.pos == "grid":
+            assert c.grid is not None
+            rc = grid_coords(ids, c.grid)[:, -T:, None]  # (B, 1, T, 2) after the transpose
+            rc = rc.transpose(1, 2)
+            rope = Rope(
+                rows=rope_angles(rc[..., 0], dh // 2, GRID_ROPE_BASE),
+                cols=rope_angles(rc[..., 1], dh // 2, GRID_ROPE_BASE),
+            )
+        if start == 0:  # query t sees keys 0..t (and the whole prompt in a prefix LM)
+            mask = prefix_mask(idx, c.prefix_id) if c.prefix_id is not None else None
+        else:  # new tokens after the cached ones: query t (position start + t) sees 0..start + t
+            mask = torch.ones(T, start + T, dtype=torch.bool, device=idx.device).tril(start)
         if acts is not None:
             acts.resid.append(x)
-        new = KVCache()
+        new = KVCache(ids=ids if keep_ids else None)
         for i, block in enumerate(self.blocks):
             past = (cache.keys[i], cache.values[i]) if cache is not None and cache.keys else None
-            x, (k, v) = block(x, past, acts.attn if acts is not None else None)
+            x, (k, v) = block(x, past, acts.attn if acts is not None else None, rope, mask)
             new.keys.append(k)
             new.values.append(v)
             if acts is not None:

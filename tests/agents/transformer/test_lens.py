@@ -29,3 +29,15 @@ def test_hooked_transformer_has_identical_logits(pos: str) -> None:
     torch.testing.assert_close(
         cache["blocks.0.hook_resid_post"], acts.resid[1], atol=1e-4, rtol=1e-4
     )
+
+
+def test_export_refuses_what_transformer_lens_cannot_express() -> None:
+    from agents.transformer.lens import to_hooked_transformer
+
+    grid = {"max_shape": [4, 4], "path": "moves"}
+    model = GPT(GPTConfig(vocab_size=80, n_ctx=20, n_layer=1, n_head=2, d_model=16, pos="grid", grid=grid))
+    with pytest.raises(ValueError, match="pos learned, rotary or none .*pos='grid'"):
+        to_hooked_transformer(model)
+    model = GPT(GPTConfig(vocab_size=13, n_ctx=20, n_layer=1, n_head=2, d_model=16, prefix_id=0))
+    with pytest.raises(ValueError, match="prefix_id=0"):
+        to_hooked_transformer(model)

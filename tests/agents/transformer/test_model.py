@@ -95,3 +95,91 @@ def test_overfits_one_batch() -> None:
         loss.backward()
         opt.step()
     assert first > 2.0 and float(loss) < 0.1
+
+
+# -- 2-D grid positions and the prefix LM ---------------------------------------------------------
+
+
+def _grid_batch(scheme: str, shapes: tuple[tuple[int, int], ...] = ((4, 4), (4, 4))) -> tuple:
+    from maze_env.dataset import DatasetConfig, MazeDataset
+    from maze_env.solve import shortest_path
+    from maze_env.tokens import Vocabulary
+
+    vocab = Vocabulary((8, 8), scheme)
+    rows = []
+    for i, shape in enumerate(shapes):
+        cfg = DatasetConfig.from_dict({"generator": "dfs", "shape": list(shape), "n": 1, "seed": 40 + i})
+        task = MazeDataset.from_config(cfg).tasks()[0]
+        path = shortest_path(task.maze, task.origin, task.target)
+        rows.append((task, path, vocab.encode_tasks([task], paths=[path])[0]))
+    width = max(len(r[2]) for r in rows)
+    ids = torch.full((len(rows), width), vocab.pad_id, dtype=torch.long)
+    for b, (_, _, r) in enumerate(rows):
+        ids[b, : len(r)] = torch.as_tensor(r.astype("int64"))
+    grid = {"max_shape": [8, 8], "path": "cells" if scheme == "grid_cells" else "moves"}
+    return vocab, grid, rows, ids
+
+
+@pytest.mark.parametrize("scheme", ["grid_cells", "grid"])
+def test_grid_coords_name_each_tokens_cell(scheme: str) -> None:
+    from agents.transformer.model import grid_coords
+
+    vocab, grid, rows, ids = _grid_batch(scheme, ((3, 5), (4, 4)))
+    coords = grid_coords(ids, grid)
+    for b, (task, path, _) in enumerate(rows):
+        toks = vocab.decode(ids[b].numpy())
+        R, C = task.maze.shape
+        # raster: row-major, <EOL> one past the row's end
+        assert coords[b, : R * (C + 1)].tolist() == [[r, c] for r in range(R) for c in range(C + 1)]
+        ps = toks.index("<PATH_START>")
+        assert tuple(coords[b, ps].tolist()) == tuple(task.origin)
+        # the cell after each full path step is the path's next cell; <PATH_END> keeps the last
+        step = 2 if scheme == "grid_cells" else 1
+        first = ps + 1 + (step if scheme == "grid_cells" else 0)  # grid_cells writes the origin
+        for i, cell in enumerate(path[1:]):
+            assert tuple(coords[b, first + step * (i + 1) - 1].tolist()) == tuple(cell)
+        end = toks.index("<PATH_END>")
+        assert tuple(coords[b, end].tolist()) == tuple(path[-1])
+
+
+def _grid_model(scheme: str, vocab: object, grid: dict, prefix: bool) -> GPT:
+    torch.manual_seed(0)
+    cfg = GPTConfig(vocab_size=len(vocab), n_ctx=64, n_layer=2, n_head=2, d_model=16, pos="grid",  # type: ignore[arg-type]
+                    grid=grid, prefix_id=0 if prefix else None)  # fmt: skip
+    return GPT(cfg).eval()
+
+
+@pytest.mark.parametrize("scheme", ["grid_cells", "grid"])
+@pytest.mark.parametrize("prefix", [False, True])
+def test_grid_and_prefix_kv_cache_matches_full_forward(scheme: str, prefix: bool) -> None:
+    vocab, grid, _, ids = _grid_batch(scheme)
+    model = _grid_model(scheme, vocab, grid, prefix)
+    full, _ = model(ids)
+    ps = int((ids[0] == 0).nonzero()[0])
+    assert int((ids[1] == 0).nonzero()[0]) == ps  # same shape: same prompt length
+    logits, cache = model.forward_cached(ids[:, : ps + 1])  # the whole prompt first
+    steps = [logits]
+    for t in range(ps + 1, ids.shape[1]):
+        logits, cache = model.forward_cached(ids[:, t : t + 1], cache)
+        steps.append(logits)
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-5)
+    beams = cache.select(torch.tensor([1, 0]))
+    assert beams.ids is not None and torch.equal(beams.ids[0], cache.ids[1])  # type: ignore[index]
+    _, acts = model.run_with_cache(ids)  # the recorded patterns honour the same mask
+    if prefix:  # a raster token sees a later raster token; a path token never sees a later one
+        assert float(acts.attn[0][0, :, 0, ps].sum()) > 0
+    assert float(acts.attn[0][0, :, ps + 1, ps + 2 :].sum()) == 0
+
+
+def test_prefix_mask_and_grid_config_errors() -> None:
+    from agents.transformer.model import prefix_mask
+
+    m = prefix_mask(torch.tensor([[5, 5, 0, 5, 5], [5, 5, 5, 5, 5]]), 0)[:, 0]
+    assert m[0, 0, 2] and m[0, 1, 0] and not m[0, 2, 3] and m[0, 4, 3] and not m[0, 3, 4]
+    assert torch.equal(m[1], torch.ones(5, 5, dtype=torch.bool).tril())  # no prompt end: causal
+    with pytest.raises(ValueError, match="pos='grid' needs grid="):
+        GPTConfig(vocab_size=80, d_model=16, n_head=2, pos="grid")
+    with pytest.raises(ValueError, match="divisible by 4"):
+        GPTConfig(vocab_size=80, d_model=12, n_head=2, pos="grid", grid={"max_shape": [8, 8], "path": "moves"})
+    with pytest.raises(ValueError, match="prefix_id must be a token id below 80"):
+        GPTConfig(vocab_size=80, prefix_id=80)
