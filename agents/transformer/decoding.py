@@ -75,6 +75,15 @@ class Codec:
                 out[i] = row[row != self.pad_id]
         return out
 
+    def longest_answer(self, shape: tuple[int, int]) -> int:
+        """Tokens of the longest answer that can be a shortest path in a maze of ``shape``: a
+        path through every cell, and ``<PATH_END>``; decoding stops there (a longer output
+        revisits a cell, so it is wrong anyway, and a model with a long context would otherwise
+        wander up to it)."""
+        scheme = self.vocab.scheme
+        width = scheme.step_width if self.grid else scheme.coord_width  # type: ignore[union-attr]
+        return int(shape[0]) * int(shape[1]) * width + 2
+
     def cell_ids(self, cell: Coord) -> list[int]:
         """Tokens naming ``cell`` in the path (empty for move paths); ``[]`` if not representable."""
         v = self.vocab
@@ -214,7 +223,8 @@ def decode(
         temperature: softmax temperature (``sample``), > 0.
         seed: sampling seed; row ``i`` of the ``j``-th group draws from one generator per call.
         batch_size: rows per forward pass (beams count ``k`` rows each).
-        max_new: most generated tokens (default: up to the model's context).
+        max_new: most generated tokens (default: up to the model's context, and at most
+            :meth:`Codec.longest_answer` of the task's shape).
     """
     if mode not in MODES:
         raise ValueError(f"decode mode must be one of {MODES}, got {mode!r}")
@@ -234,7 +244,8 @@ def decode(
     gen = torch.Generator().manual_seed(int(seed))
     per = max(1, batch_size // (k if mode == "beam" else 1))
     for length, idx in sorted(groups.items()):
-        limit = model.config.n_ctx - length
+        longest = max(codec.longest_answer(tasks[i].maze.shape) for i in idx)
+        limit = min(model.config.n_ctx - length, longest)
         if max_new is not None:
             limit = min(limit, max_new)
         for s in range(0, len(idx), per):

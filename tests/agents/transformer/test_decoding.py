@@ -129,6 +129,14 @@ def test_constrained_only_makes_legal_moves_and_stops_at_the_target() -> None:
     assert res.cells == [(0, 0), (1, 0)] and any("not at the target" in p for p in res.problems)
 
 
+def test_a_model_that_never_ends_stops_at_the_longest_possible_answer() -> None:
+    # a shortest path in a 3x3 maze has at most 9 cells: 9 * 1 + 2 tokens, though n_ctx allows 40
+    model, codec = scripted(lambda path: {UP: 0.5, DOWN: 0.5})
+    assert codec.longest_answer((3, 3)) == 11
+    (res,) = decode(model, codec, [TASK], "greedy")  # type: ignore[arg-type]
+    assert res.n_tokens == 11 and res.problems
+
+
 def test_garbage_is_reported_not_raised() -> None:
     model, codec = scripted(
         lambda path: {7 + 5: 1.0} if len(path) < 3 else {END: 1.0}
