@@ -144,3 +144,28 @@ def test_unwritable_tasks_and_empty_calls() -> None:
     assert prior([], []).shape == (0, 4)
     with pytest.raises(ValueError, match="not a single move"):
         prior([small], [[(0, 0), (2, 2)]])
+
+
+@pytest.mark.parametrize(("scheme", "path"), [("grid_cells", "cells"), ("grid", "moves")])
+def test_grid_rope_prefix_lm_model(scheme: str, path: str) -> None:
+    # pos="grid" reads each new token's cell from the cached ids; the prefix LM sees the prompt
+    # both ways, so its cache must come from the whole prompt in one call (as the bank does)
+    vocab = Vocabulary((4, 4), scheme)
+    codec = Codec(vocab)
+    torch.manual_seed(1)
+    model = GPT(
+        GPTConfig(
+            vocab_size=len(vocab), n_ctx=40, n_layer=2, n_head=2, d_model=16, pos="grid",
+            grid={"max_shape": [4, 4], "path": path}, prefix_id=vocab.id_of("<PATH_START>"),
+        )
+    )  # fmt: skip
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(8.0)
+    model.eval()
+    tasks = list(MazeDataset.from_config(DatasetConfig(shape=(4, 4), n=3, seed=7)))
+    ts, ps = walks(tasks, seed=1)
+    want = reference_prior(model, codec, ts, ps)
+    prior = MovePrior(model, codec, batch_size=5, max_tasks=2)
+    got = np.concatenate([prior(ts[i : i + 7], ps[i : i + 7]) for i in range(0, len(ts), 7)])
+    np.testing.assert_allclose(got, want, atol=1e-5)
