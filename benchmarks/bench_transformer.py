@@ -61,6 +61,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer steps and prompts")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--new", type=int, default=12, help="tokens generated per prompt")
+    ap.add_argument(
+        "--design",
+        choices=("planner", "learned"),
+        default="planner",
+        help="planner: 8 layers, d_model 96, 2-D grid positions (the shipped presets); "
+        "learned: 6 layers, d_model 128, learned positions (the first design)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     vocab = Vocabulary(16, "grid")
@@ -71,7 +78,12 @@ def main() -> None:
     data = torch.from_numpy(
         vocab.encode_arrays(ds.mazes, ds.origins, ds.targets, paths, length=80).astype(np.int64)
     )
-    cfg = GPTConfig(vocab_size=len(vocab), n_ctx=80, n_layer=6, n_head=4, d_model=128)
+    if args.design == "planner":  # the shipped presets' shape (train.transformer._PLANNER)
+        grid = {"max_shape": list(vocab.max_shape), "path": "moves"}
+        cfg = GPTConfig(vocab_size=len(vocab), n_ctx=80, n_layer=8, n_head=4, d_model=96,
+                        pos="grid", grid=grid)  # fmt: skip
+    else:  # the first design's benchmark shape: learned positions, 6 layers, d_model 128
+        cfg = GPTConfig(vocab_size=len(vocab), n_ctx=80, n_layer=6, n_head=4, d_model=128)
     out: dict[str, object] = {"threads": args.threads, "model": cfg.to_dict()}
     steps = 10 if args.quick else 30
     for label, bf16, compiled in (

@@ -62,7 +62,8 @@ class ModelSpec:
         preset: the training preset (``mazebench train-KIND --preset``).
         set: field overrides over the preset (``--set key=value``).
         seeds: training seeds; more than one expands the model (and its agents) per seed.
-        checkpoint: a shipped folder used as is when it holds a model (only for the first seed).
+        checkpoint: a shipped folder used as is when it holds a model (for the first seed), or a
+            list of folders, one per seed (the seeds' own shipped runs).
     """
 
     name: str
@@ -70,15 +71,26 @@ class ModelSpec:
     preset: str = "tiny"
     set: Mapping[str, Any] = field(default_factory=dict)
     seeds: tuple[int, ...] = (0,)
-    checkpoint: str | None = None
+    checkpoint: str | tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.checkpoint, tuple) and len(self.checkpoint) != len(self.seeds):
+            raise ValueError(
+                f"model {self.name!r}: {len(self.checkpoint)} checkpoints for {len(self.seeds)} "
+                "seeds; give one folder per seed, or one folder for the first seed"
+            )
         if self.kind not in TRAIN_COMMANDS:
             raise ValueError(
                 f"model {self.name!r}: unknown kind {self.kind!r}; known: {', '.join(TRAIN_COMMANDS)}"
             )
         if not self.seeds:
             raise ValueError(f"model {self.name!r}: seeds must not be empty")
+
+    def shipped(self, i: int) -> Path | None:
+        """The shipped folder named for the ``i``-th seed, if any."""
+        if isinstance(self.checkpoint, tuple):
+            return Path(self.checkpoint[i])
+        return Path(self.checkpoint) if self.checkpoint and i == 0 else None
 
     def config_hash(self, seed: int) -> str:
         """12 hex digits of the training config (kind, preset, overrides, seed)."""
@@ -131,6 +143,8 @@ class ExperimentConfig:
             m = dict(m)
             m["seeds"] = tuple(int(s) for s in m.get("seeds", (0,)))
             m["set"] = dict(m.get("set") or {})
+            if isinstance(m.get("checkpoint"), list):
+                m["checkpoint"] = tuple(str(c) for c in m["checkpoint"])
             models.append(ModelSpec(**m))
         names = [m.name for m in models]
         if len(set(names)) != len(names):
@@ -230,7 +244,7 @@ def model_folders(
     for m in cfg.used_models():
         folders = []
         for i, seed in enumerate(m.seeds):
-            shipped = Path(m.checkpoint) if (m.checkpoint and i == 0) else None
+            shipped = m.shipped(i)
             if shipped is not None and has_model(shipped):
                 folders.append(shipped)
                 continue
@@ -239,7 +253,7 @@ def model_folders(
                 if not train:
                     raise FileNotFoundError(
                         f"model {m.name!r} (seed {seed}) is not trained: no shipped checkpoint "
-                        f"{m.checkpoint or '(none given)'} and nothing in {folder}"
+                        f"{shipped or '(none given)'} and nothing in {folder}"
                     )
                 todo.append((m, seed, folder))
             folders.append(folder)

@@ -32,6 +32,9 @@ from maze_env.tokens.schemes import PATH_END, GridScheme
 from maze_env.types import ACTION_DELTAS, Coord
 
 MODES = ("greedy", "sample", "constrained", "beam")
+ROW_TOKENS = 65536
+"""Most cached tokens (rows x sequence length) one decoding batch holds: a 32x32 maze's prompt
+is ~1,000 tokens, and 256 such rows would cache ~1.7 GB of keys and values at 8 layers."""
 _ACTION_OF = {(int(d[0]), int(d[1])): a for a, d in enumerate(ACTION_DELTAS)}
 
 
@@ -248,8 +251,9 @@ def decode(
         limit = min(model.config.n_ctx - length, longest)
         if max_new is not None:
             limit = min(limit, max_new)
-        for s in range(0, len(idx), per):
-            chunk = idx[s : s + per]
+        rows = max(1, min(per, ROW_TOKENS // (length + limit)))  # long prompts: fewer rows
+        for s in range(0, len(idx), rows):
+            chunk = idx[s : s + rows]
             if limit < 1:
                 for i in chunk:
                     out[i] = Decoded(

@@ -78,6 +78,16 @@ def test_models_resolve_to_shipped_checkpoints_else_to_a_cache_keyed_by_config(t
     (cached / ".trained").write_text("{}")
     folders = model_folders(cfg, tmp_path / "cache", train=False)
     assert folders == {"a": [shipped], "b": [cached]}  # the unused model is never trained
+    # one shipped folder per seed
+    other = tmp_path / "shipped_s1"
+    other.mkdir()
+    (other / "model.zip").write_bytes(b"x")
+    per_seed = {"name": "a", "kind": "rl", "preset": "tiny", "seeds": [0, 1],
+                "checkpoint": [str(shipped), str(other)]}  # fmt: skip
+    cfg = ExperimentConfig.from_dict({"models": [per_seed], "agents": ["ppo:ckpt=@a"]})
+    assert model_folders(cfg, tmp_path / "cache", train=False) == {"a": [shipped, other]}
+    with pytest.raises(ValueError, match="1 checkpoints for 2 seeds"):
+        ExperimentConfig.from_dict({"models": [{**per_seed, "checkpoint": [str(shipped)]}]})
 
 
 def test_config_hash_covers_what_changes_the_model():
