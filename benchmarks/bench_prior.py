@@ -30,7 +30,7 @@ from maze_env.dataset import DatasetConfig, MazeDataset  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ckpt", default="checkpoints/transformer_grid6")
+    ap.add_argument("--ckpt", default="checkpoints/transformer_grid6_learned")
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--simulations", type=int, default=30)
     ap.add_argument("--shape", default="6x6")

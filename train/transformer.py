@@ -201,7 +201,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "grid6_learned": {
         "name": "grid6", "scheme": "grid_cells", "train_sets": ["default"],
-        "init_from": "checkpoints/transformer_tiny",
+        "init_from": "checkpoints/transformer_tiny_learned",
         "eval_sets": [{"generator": "dfs", "shape": [6, 6], "n": 500, "seed": 1006},
                       {"generator": "dfs", "shape": [5, 5], "n": 200, "seed": 1005}],
         "n_layer": 4, "n_head": 4, "d_model": 96, "n_ctx": 128, "batch_size": 64, "lr": 1.5e-3,
