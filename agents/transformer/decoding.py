@@ -251,7 +251,8 @@ def decode(
         limit = min(model.config.n_ctx - length, longest)
         if max_new is not None:
             limit = min(limit, max_new)
-        rows = max(1, min(per, ROW_TOKENS // (length + limit)))  # long prompts: fewer rows
+        width = (length + limit) * (k if mode == "beam" else 1)  # cached tokens per task
+        rows = max(1, min(per, ROW_TOKENS // width))  # long prompts: fewer rows
         for s in range(0, len(idx), rows):
             chunk = idx[s : s + rows]
             if limit < 1:
