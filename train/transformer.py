@@ -526,7 +526,7 @@ def main(
     writer = _writer(out, c) if lead else None
     log = out / "log.jsonl"
     out.mkdir(parents=True, exist_ok=True)
-    bar = _bar(c, step) if lead else None
+    bar = _bar(c, step, clocks["cpu_s"]) if lead else None
     t_cpu, t_wall = time.process_time(), time.perf_counter()
     record: dict[str, Any] = {}
     losses: list[float] = []
@@ -551,8 +551,11 @@ def main(
         clocks["wall_s"] += now_wall - t_wall
         t_cpu, t_wall = now_cpu, now_wall
         if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{losses[-1]:.3f}")
+            if c.max_minutes > 0:
+                bar.update(max(0, min(round(clocks["cpu_s"]), bar.total) - bar.n))
+            else:
+                bar.update(1)
+            bar.set_postfix(step=step, loss=f"{losses[-1]:.3f}")
         if step % c.log_every == 0 and writer is not None:
             writer.add_scalar("train/loss", float(np.mean(losses[-c.log_every :])), step)
             writer.add_scalar("train/lr", opt.param_groups[0]["lr"], step)
@@ -728,9 +731,14 @@ def _writer(out: Path, c: TrainConfig) -> Any:
     return SummaryWriter(str(out / "tb"))
 
 
-def _bar(c: TrainConfig, step: int) -> Any:
+def _bar(c: TrainConfig, step: int, cpu_s: float) -> Any:
+    """A tqdm bar over steps, or over CPU-seconds when ``max_minutes`` ends the run first (so
+    the time left is that of the budget, not of ``max_steps``)."""
     if not c.progress:
         return None
     from tqdm import tqdm
 
+    if c.max_minutes > 0:
+        return tqdm(total=round(60 * c.max_minutes), initial=round(cpu_s), desc=c.name,
+                    unit="cpu-s", dynamic_ncols=True)  # fmt: skip
     return tqdm(total=c.max_steps, initial=step, desc=c.name, unit="step", dynamic_ncols=True)

@@ -188,6 +188,10 @@ def test_every_example_suites_file_loads(path):
 def test_every_example_experiment_parses(path):
     cfg = ExperimentConfig.load(path)
     assert cfg.agents and cfg.suites
+    for m in cfg.models:  # every shipped folder an example names is in the repository
+        for i in range(len(m.seeds)):
+            shipped = m.shipped(i)
+            assert shipped is None or shipped.is_dir(), (m.name, str(shipped))
     if cfg.suites_file:
         assert Path(cfg.suites_file) in EXAMPLE_SUITES
     from train.transformer import TrainConfig
