@@ -142,27 +142,37 @@ def rope_angles(pos: torch.Tensor, dim: int, base: float = 10000.0) -> torch.Ten
     return pos.to(torch.float32)[..., None] * inv
 
 
-def _rotate(x: torch.Tensor, ang: torch.Tensor) -> torch.Tensor:
-    """Rotate channel pairs ``(i, i + d/2)`` of ``x`` ``(B, H, T, d)`` by ``ang`` (``(T, d/2)``
-    or ``(B, 1, T, d/2)``)."""
+def _rotate(x: torch.Tensor, cs: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Rotate channel pairs ``(i, i + d/2)`` of ``x`` ``(B, H, T, d)`` by the angles whose cosines
+    and sines are ``cs`` (each ``(T, d/2)`` or ``(B, 1, T, d/2)``)."""
     d = x.shape[-1]
-    cos, sin = ang.cos().to(x.dtype), ang.sin().to(x.dtype)
+    cos, sin = cs[0].to(x.dtype), cs[1].to(x.dtype)  # no copy when already x's dtype
     x1, x2 = x[..., : d // 2], x[..., d // 2 :]
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
 
-@dataclass
-class Rope:
-    """The rotation of one forward call: 1-D angles ``(T, D/2)`` (``rotary``), or row and column
-    angles ``(B, 1, T, D/4)`` each (``grid``: the first half of a head turns by rows)."""
+def _cos_sin(ang: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return ang.cos(), ang.sin()
 
-    angles: torch.Tensor | None = None
-    rows: torch.Tensor | None = None
-    cols: torch.Tensor | None = None
+
+class Rope:
+    """The rotation of one forward call, its cosines and sines computed once for every layer:
+    1-D angles ``(T, D/2)`` (``rotary``), or row and column angles ``(B, 1, T, D/4)`` each
+    (``grid``: the first half of a head turns by rows, the second by columns)."""
+
+    def __init__(
+        self,
+        angles: torch.Tensor | None = None,
+        rows: torch.Tensor | None = None,
+        cols: torch.Tensor | None = None,
+    ) -> None:
+        self.flat = _cos_sin(angles) if angles is not None else None
+        self.rows = _cos_sin(rows) if rows is not None else None
+        self.cols = _cos_sin(cols) if cols is not None else None
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if self.angles is not None:
-            return _rotate(x, self.angles)
+        if self.flat is not None:
+            return _rotate(x, self.flat)
         assert self.rows is not None and self.cols is not None
         h = x.shape[-1] // 2
         return torch.cat([_rotate(x[..., :h], self.rows), _rotate(x[..., h:], self.cols)], dim=-1)
