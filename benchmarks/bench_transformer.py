@@ -108,6 +108,7 @@ def main() -> None:
     prompts = codec.prompts(tasks)
     batch = torch.as_tensor(np.stack(prompts), dtype=torch.long)  # 6x6 dfs: one prompt length
     gen = torch.Generator().manual_seed(0)
+    decode(model, codec, tasks[:64], "greedy", max_new=args.new)  # warm-up (kernel set-up)
     t0 = time.perf_counter()
     with torch.no_grad():  # generation alone, as the loop below (no parsing)
         _step(model, codec, batch, tasks, "greedy", 1.0, gen, args.new)
@@ -115,6 +116,11 @@ def main() -> None:
     t0 = time.perf_counter()
     decode(model, codec, tasks, "greedy", max_new=args.new, batch_size=1000)
     with_parse = time.perf_counter() - t0
+    rows_s = {}
+    for rows in (256, 128):  # decode's default is 256 rows a batch
+        t0 = time.perf_counter()
+        decode(model, codec, tasks, "greedy", max_new=args.new, batch_size=rows)
+        rows_s[rows] = time.perf_counter() - t0
     t0 = time.perf_counter()
     with torch.no_grad():
         for p in prompts:  # one at a time, no cache: the whole sequence every token
@@ -129,7 +135,12 @@ def main() -> None:
         batched_kv_s=round(batched, 3),
         batched_kv_with_parsing_s=round(with_parse, 3),
         one_at_a_time_no_cache_s=round(single, 3),
+        batched_kv_256_rows_s=round(rows_s[256], 3),
+        batched_kv_128_rows_s=round(rows_s[128], 3),
         speedup=round(single / batched, 1),
+        speedup_with_parsing_1000_256_128_rows=[
+            round(single / t, 1) for t in (with_parse, rows_s[256], rows_s[128])
+        ],
     )
     codec = Codec(vocab)
     for mode in ("greedy", "constrained", "beam", "sample"):
