@@ -191,6 +191,16 @@ PRESETS: dict[str, dict[str, Any]] = {
                       {"generator": "dfs", "shape": [8, 8], "n": 300, "seed": 1008}],
         "lr": 2e-3, "warmup_steps": 200, "max_minutes": 60.0, "threads": 2,
     },
+    # next step for dfs_percolation (loops): grid6's weights, then dfs 6x6 mixed with
+    # dfs_percolation 6x6 (started at the end of wave 3; see docs/RESULTS.md)
+    "grid6_mix": {
+        **_PLANNER, "name": "grid6_mix", "train_sets": ["default", "dfs_percolation_6x6"],
+        "init_from": "checkpoints/transformer_grid6",
+        "eval_sets": [{"generator": "dfs", "shape": [6, 6], "n": 500, "seed": 1006},
+                      {"generator": "dfs_percolation", "shape": [6, 6], "n": 300, "seed": 1016},
+                      {"generator": "dfs", "shape": [8, 8], "n": 300, "seed": 1008}],
+        "lr": 1e-3, "warmup_steps": 100, "max_minutes": 40.0, "threads": 2,
+    },
     # the first design (wave 2): path as cells, learned absolute positions, causal
     "tiny_learned": {
         "name": "tiny", "scheme": "grid_cells", "train_sets": ["dfs_5x5"],
