@@ -178,6 +178,13 @@ _PLANNER = {
 steps: the prefix LM measured no gain, 86.7% either way; 8 layers instead of 4: 97.3% at step
 1,000 against 86.0%; docs/RESULTS.md)."""
 
+_EVAL_6X6 = [
+    {"generator": "dfs", "shape": [6, 6], "n": 500, "seed": 1006},
+    {"generator": "dfs_percolation", "shape": [6, 6], "n": 300, "seed": 1016},
+    {"generator": "dfs", "shape": [8, 8], "n": 300, "seed": 1008},
+]
+"""Held-out sets of the 6x6 presets: in distribution, with loops, two sizes up."""
+
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {
         **_PLANNER, "name": "tiny", "train_sets": ["dfs_5x5"],
@@ -186,9 +193,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "grid6": {
         **_PLANNER, "name": "grid6", "train_sets": ["default"],
-        "eval_sets": [{"generator": "dfs", "shape": [6, 6], "n": 500, "seed": 1006},
-                      {"generator": "dfs_percolation", "shape": [6, 6], "n": 300, "seed": 1016},
-                      {"generator": "dfs", "shape": [8, 8], "n": 300, "seed": 1008}],
+        "eval_sets": _EVAL_6X6,
         "lr": 2e-3, "warmup_steps": 200, "max_minutes": 60.0, "threads": 2,
     },
     # next step for dfs_percolation (loops): grid6's weights, then dfs 6x6 mixed with
@@ -196,9 +201,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "grid6_mix": {
         **_PLANNER, "name": "grid6_mix", "train_sets": ["default", "dfs_percolation_6x6"],
         "init_from": "checkpoints/transformer_grid6",
-        "eval_sets": [{"generator": "dfs", "shape": [6, 6], "n": 500, "seed": 1006},
-                      {"generator": "dfs_percolation", "shape": [6, 6], "n": 300, "seed": 1016},
-                      {"generator": "dfs", "shape": [8, 8], "n": 300, "seed": 1008}],
+        "eval_sets": _EVAL_6X6,
         "lr": 1e-3, "warmup_steps": 100, "max_minutes": 40.0, "threads": 2,
     },
     # the first design (wave 2): path as cells, learned absolute positions, causal
@@ -421,8 +424,8 @@ def save_checkpoint(
     _atomic(out / "config.json", lambda p: Path(p).write_text(json.dumps(info, indent=1)))
 
 
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
-"""A field missing from an older checkpoint's config had its default."""
+_DEFAULTS = TrainConfig().to_dict()
+"""A field missing from an older checkpoint's config had its default (list fields included)."""
 
 
 def grid_layout(vocab: Vocabulary) -> dict[str, Any]:

@@ -18,7 +18,6 @@ Modes (``decode=``):
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -376,22 +375,6 @@ def _path_key(path: Sequence[Coord]) -> bytes:
     return np.asarray(path, dtype=np.int16).tobytes()
 
 
-def _cat_caches(caches: Sequence[KVCache]) -> KVCache:
-    """The batch rows of several caches of one length, in order (every field of the cache)."""
-    if len(caches) == 1:
-        return caches[0]
-    kw: dict[str, object] = {}
-    for f in dataclasses.fields(caches[0]):
-        parts = [getattr(c, f.name) for c in caches]
-        if parts[0] is None:
-            kw[f.name] = None
-        elif isinstance(parts[0], list):
-            kw[f.name] = [torch.cat(layer) for layer in zip(*parts, strict=True)]
-        else:
-            kw[f.name] = torch.cat(parts)
-    return type(caches[0])(**kw)  # type: ignore[arg-type]
-
-
 class _Bank:
     """The prompts of one length: their cache (one batch row per task) and last log-probs."""
 
@@ -403,7 +386,7 @@ class _Bank:
     def add(self, cache: KVCache, last: torch.Tensor) -> int:
         """Append rows; the index of the first."""
         first = self.size
-        self.cache = cache if self.cache is None else _cat_caches([self.cache, cache])
+        self.cache = cache if self.cache is None else KVCache.concat([self.cache, cache])
         self.last = last if self.last is None else torch.cat([self.last, last])
         self.size += last.shape[0]
         return first
@@ -507,8 +490,7 @@ class MovePrior:
     @torch.no_grad()
     def __call__(self, tasks: Sequence[Task], paths: Sequence[Sequence[Coord]]) -> np.ndarray:
         """``float32[B, 4]`` (see :func:`move_prior`)."""
-        if getattr(self.model, "training", True):
-            self.model.eval()
+        self.model.eval()
         B = len(tasks)
         out = np.full((B, 4), 0.25)
         if B == 0:

@@ -104,8 +104,8 @@ class GPTConfig:
 @dataclass
 class KVCache:
     """Keys and values of the tokens seen so far, one ``(B, H, T, D)`` pair per layer; ``ids``
-    ``(B, T)`` the tokens themselves where the model needs them (``pos="grid"`` reads a new
-    token's coordinates from the ones before)."""
+    ``(B, T)`` the tokens themselves for ``pos="grid"`` (a new token's cell depends on the ones
+    before; ``None`` otherwise)."""
 
     keys: list[torch.Tensor] = field(default_factory=list)
     values: list[torch.Tensor] = field(default_factory=list)
@@ -120,6 +120,18 @@ class KVCache:
         """The cache of batch rows ``rows`` (``int64[B']``, repeats allowed: beams)."""
         ids = self.ids[rows] if self.ids is not None else None
         return KVCache([k[rows] for k in self.keys], [v[rows] for v in self.values], ids)
+
+    @staticmethod
+    def concat(caches: list[KVCache]) -> KVCache:
+        """The batch rows of several caches of one length, in order."""
+        if len(caches) == 1:
+            return caches[0]
+        ids = [c.ids for c in caches]
+        return KVCache(
+            [torch.cat(layer) for layer in zip(*(c.keys for c in caches), strict=True)],
+            [torch.cat(layer) for layer in zip(*(c.values for c in caches), strict=True)],
+            None if ids[0] is None else torch.cat(ids),  # type: ignore[arg-type]
+        )
 
 
 @dataclass
@@ -186,14 +198,15 @@ def grid_coords(ids: torch.Tensor, grid: dict) -> torch.Tensor:
     the row, a ``colC`` token the column; a move token steps from the previous cell); padding and
     ``<PATH_END>`` keep the last cell. Ids follow :mod:`maze_env.tokens.grid`'s fixed layout.
     """
-    from maze_env.tokens.grid import CELL_BASE, GRID_SPECIAL
+    from maze_env.tokens.grid import CELL_BASE, EOL, GRID_SPECIAL, INDEX_BASE, MOVES
+    from maze_env.tokens.schemes import PATH_START
     from maze_env.types import ACTION_DELTAS
 
     B, T = ids.shape
     t = torch.arange(T, device=ids.device).expand(B, T)
     neg = torch.full_like(t, -1)
-    eol = ids == GRID_SPECIAL.index("<EOL>")
-    start = ids == 0  # <PATH_START>
+    eol = ids == GRID_SPECIAL.index(EOL)
+    start = ids == GRID_SPECIAL.index(PATH_START)
     has_start = start.any(1, keepdim=True)
     ps = torch.where(has_start, start.long().argmax(1, keepdim=True), torch.full_like(t[:, :1], T))
     in_raster = t < ps
@@ -209,11 +222,10 @@ def grid_coords(ids: torch.Tensor, grid: dict) -> torch.Tensor:
     o_r, o_c = row.gather(1, first[:, None]), col.gather(1, first[:, None])  # (B, 1)
     in_path = t > ps
     if grid["path"] == "cells":
-        row_base = CELL_BASE + 64
-        col_base = row_base + int(grid["max_shape"][0])
+        col_base = INDEX_BASE + int(grid["max_shape"][0])
         pad = col_base + int(grid["max_shape"][1])
         out = []
-        for base, top, o in ((row_base, col_base, o_r), (col_base, pad, o_c)):
+        for base, top, o in ((INDEX_BASE, col_base, o_r), (col_base, pad, o_c)):
             hit = in_path & (ids >= base) & (ids < top)
             last = torch.where(hit, t, neg).cummax(1).values
             val = (ids - base).gather(1, last.clamp(min=0))
@@ -221,8 +233,8 @@ def grid_coords(ids: torch.Tensor, grid: dict) -> torch.Tensor:
         p_r, p_c = out
     else:
         d = torch.zeros(B, T, 2, dtype=torch.long, device=ids.device)
-        for a, (dr, dc) in enumerate(ACTION_DELTAS):  # move tokens are ids 3..6
-            hit = (in_path & (ids == 3 + a))[..., None]
+        for move, (dr, dc) in zip(MOVES, ACTION_DELTAS, strict=True):
+            hit = (in_path & (ids == GRID_SPECIAL.index(move)))[..., None]
             d = d + hit * torch.tensor([int(dr), int(dc)], device=ids.device)
         steps = d.cumsum(1)
         p_r, p_c = o_r + steps[..., 0], o_c + steps[..., 1]
@@ -367,7 +379,7 @@ class GPT(nn.Module):
         start = cache.length if cache is not None else 0
         self._check(idx, start)
         c, T = self.config, idx.shape[1]
-        keep_ids = c.pos == "grid" or c.prefix_id is not None
+        keep_ids = c.pos == "grid"  # a new token's cell depends on the ones before it
         ids = idx
         if keep_ids and cache is not None and cache.ids is not None:
             ids = torch.cat([cache.ids, idx], dim=1)  # (B, S)

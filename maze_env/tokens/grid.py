@@ -37,6 +37,8 @@ MARKERS = "cotx"
 GRID_SPECIAL: tuple[str, ...] = (PATH_START, PATH_END, EOL, *MOVES)
 """Vocabulary ids 0..6; cell tokens follow at 7 + 16 * marker + sides."""
 CELL_BASE = len(GRID_SPECIAL)
+INDEX_BASE = CELL_BASE + 64
+"""Id of ``row0`` in a ``grid_cells`` vocabulary (``col0`` follows the ``max_shape[0]`` rows)."""
 _CELL_RE = re.compile(r"^([cotx])(\d{1,2})$")
 _INDEX_RE = re.compile(r"^(row|col)(\d{1,4})$")
 
@@ -299,7 +301,7 @@ class GridVocabulary(Vocabulary):
         self._array = np.array(tokens, dtype=object)
         self.n_special = CELL_BASE
         self._cell_cache = {}
-        self.row_base = CELL_BASE + 64
+        self.row_base = INDEX_BASE
         self.col_base = self.row_base + self.max_shape[0]
 
     def _allowed(self) -> str:
