@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from agents.malloc import keep_freed_memory
+
+    keep_freed_memory()  # large tensors reuse freed memory (measured: docs/BENCHMARKS.md)
     try:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError) as err:

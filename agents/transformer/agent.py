@@ -30,9 +30,11 @@ def load_model(ckpt: str | Path) -> tuple[Any, Any, dict[str, Any]]:
     import torch  # noqa: F401
     from safetensors.torch import load_file
 
+    from agents.malloc import keep_freed_memory
     from agents.transformer.model import GPT, GPTConfig
     from maze_env.tokens import Vocabulary
 
+    keep_freed_memory()  # decoding batches reuse their freed activations (agents.malloc)
     folder = Path(ckpt)
     if not folder.is_dir():
         raise FileNotFoundError(f"transformer checkpoint {str(ckpt)!r}: no such folder")
@@ -163,6 +165,7 @@ def load_hooks(ckpt: str, batch_size: int = 256, **_: Any) -> tuple[Any, None]:
     ) -> np.ndarray:
         return prior(tasks, paths)
 
+    prior_fn.reads = prior.reads  # type: ignore[attr-defined]  # unreadable tasks skip the model
     return prior_fn, None
 
 

@@ -18,6 +18,7 @@ Modes (``decode=``):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -234,7 +235,8 @@ def decode(
         raise ValueError(f"temperature must be > 0, got {temperature!r}")
     if mode == "beam" and (not isinstance(k, int) or k < 1):
         raise ValueError(f"beam width k must be an int >= 1, got {k!r}")
-    model.eval()
+    if model.training:
+        model.eval()
     out: list[Decoded | None] = [None] * len(tasks)
     prompts = codec.prompts(tasks)
     groups: dict[int, list[int]] = {}
@@ -281,7 +283,7 @@ def _step(
 ) -> tuple[list[list[int]], list[float]]:  # fmt: skip
     """Greedy / sample / constrained decoding of one group; generated ids and log-probs."""
     B = batch.shape[0]
-    logits, cache = model.forward_cached(batch)
+    logits, cache = model.forward_cached(batch, reserve=limit)  # each step then writes in place
     last = logits[:, -1].float()
     done = torch.zeros(B, dtype=torch.bool)
     lp = torch.zeros(B, dtype=torch.float64)
@@ -320,7 +322,7 @@ def _beam(
 ) -> tuple[list[list[int]], list[float]]:
     """Beam search of width ``k`` for one group; the best finished (else best) sequence per row."""
     B, V = batch.shape[0], model.config.vocab_size
-    logits, cache = model.forward_cached(batch)
+    logits, cache = model.forward_cached(batch, reserve=limit)
     rows = torch.arange(B).repeat_interleave(k)
     cache = cache.select(rows)
     last = logits[:, -1].float()[rows]  # (B*k, V)
@@ -403,11 +405,85 @@ class _Entry:
     the entry lives), its prompt ids (or why the vocabulary cannot write it), its row in the bank
     of its prompt length (-1: not computed yet) and the priors already computed, by path."""
 
-    __slots__ = ("task", "prompt", "row", "priors")
+    __slots__ = (
+        "task", "prompt", "row", "priors", "trunk", "trunk_ids", "trunk_last", "recent", "dirty"
+    )
 
     def __init__(self, task: Task, prompt: np.ndarray | str) -> None:
         self.task, self.prompt, self.row = task, prompt, -1
         self.priors: dict[bytes, np.ndarray] = {}
+        # the trunk (MovePrior's trunk mode): the cache of prompt + a path prefix, its ids, the
+        # log-probs after it, and the ids of the latest paths asked about
+        self.trunk: KVCache | None = None
+        self.trunk_ids: list[int] = []
+        self.trunk_last: torch.Tensor | None = None
+        self.recent: list[list[int]] = []
+        self.dirty = False  # the trunk changed since it was copied into the stack
+
+
+def _common(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the longest common prefix of two id lists."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class _TrunkStack:
+    """Every held task's trunk in one padded cache (:meth:`KVCache.stack`), a row each, kept
+    between calls: a search's paths run over it in one forward that copies nothing; a trunk is
+    copied into its row only when it changed. A forward writes its tokens past the longest trunk
+    (``top``) in place; they are never attended afterwards (the next forward writes over them,
+    and a growing ``top`` clears them first)."""
+
+    ROOM = 64
+    """Tokens of room past ``top`` for the paths' own tokens (more: the stack is rebuilt)."""
+
+    def __init__(self, entries: list[_Entry], pad_id: int, room: int = ROOM) -> None:
+        self.pad = pad_id
+        self.row = {id(e): i for i, e in enumerate(entries)}
+        self.entries = entries
+        self.cache = KVCache.stack([e.trunk for e in entries], room, pad_id)  # type: ignore[misc]
+        for e in entries:
+            e.dirty = False
+
+    def update(self, entries: list[_Entry]) -> None:
+        """Copy the changed trunks of ``entries`` into their rows."""
+        c = self.cache
+        assert c.valid is not None and c.ids is not None
+        for e in entries:
+            if not e.dirty:
+                continue
+            assert e.trunk is not None and e.trunk.ids is not None
+            i, L = self.row[id(e)], e.trunk.length
+            if L + self.ROOM > c.capacity:  # no room left: a bigger stack
+                self.__init__(self.entries, self.pad)  # type: ignore[misc]
+                return
+            top = c.length
+            if L > top:  # clear what earlier forwards wrote past the old top
+                c.valid[:, top:L] = False
+                c.ids[:, top:L] = self.pad
+                c.size, c.tail[0] = L, L
+                top = L
+            for buf, src in zip(c.keys + c.values, e.trunk.keys + e.trunk.values, strict=True):
+                buf[i, :, :L] = src[0, :, :L]
+            c.valid[i, :L], c.valid[i, L:top] = True, False
+            c.ids[i, :L], c.ids[i, L:top] = e.trunk.ids[0, :L], self.pad
+            e.dirty = False
+
+    def run(self, model: GPT, rows: torch.Tensor, rest: list[list[int]]) -> torch.Tensor:
+        """Logits ``(N, R, V)`` of the tokens ``rest[j]`` after the trunk of row ``rows[j]``
+        (every other row reads padding)."""
+        R = max(len(r) for r in rest)
+        if R > self.cache.capacity - self.cache.length:
+            self.__init__(self.entries, self.pad, room=2 * R)  # type: ignore[misc]
+        x = torch.full((len(self.entries), R), self.pad, dtype=torch.long)
+        for i, r in zip(rows.tolist(), rest, strict=True):
+            x[i, : len(r)] = torch.as_tensor(r, dtype=torch.long)
+        logits, _ = model.forward_cached(x, self.cache)
+        self.cache.tail[0] = self.cache.length  # the next forward may write there again
+        return logits
 
 
 class MovePrior:
@@ -427,7 +503,20 @@ class MovePrior:
 
     Tasks are known by identity (``id``, the task held so the id is not reused); when more than
     ``max_tasks`` are held, those not in the current call are forgotten.
+
+    **Trunk mode** (``pos="grid"`` models whose path is moves, one token a step: the shipped
+    design). A search asks about paths that share a long start (the moves made so far) and differ
+    in their last few moves; re-reading the whole path at every leaf costs a forward over hundreds
+    of tokens in a large maze. So each task keeps a *trunk*: the cache of its prompt plus a prefix
+    of the recent paths. A path runs only its tokens past the trunk; the trunks of a batch are
+    stacked, padded and masked (:meth:`KVCache.stack`: grid positions come from the tokens, not
+    their index, so padding moves nothing). The trunk is cut back to the common prefix when a path
+    leaves it, and grown to the common prefix of the last ``_RECENT`` paths once that is
+    ``_GROW`` tokens longer.
     """
+
+    _RECENT = 4
+    _GROW = 8
 
     def __init__(
         self, model: GPT, codec: Codec, batch_size: int = 256, max_tasks: int = 256
@@ -437,6 +526,11 @@ class MovePrior:
         self.entries: dict[int, _Entry] = {}
         self.banks: dict[int, _Bank] = {}
         self.hits = 0  # priors answered from memory (for benchmarks)
+        scheme = codec.vocab.scheme
+        self._stack: _TrunkStack | None = None
+        self.trunk_mode = (
+            model.config.pos == "grid" and codec.grid and getattr(scheme, "path", "") == "moves"
+        )
 
     # -- tasks and prompts --------------------------------------------------------------------
     def _entries(self, tasks: Sequence[Task]) -> list[_Entry]:
@@ -454,6 +548,7 @@ class MovePrior:
         return [self.entries[id(t)] for t in tasks]
 
     def _forget(self, keep: set[int]) -> None:
+        self._stack = None
         self.entries = {k: e for k, e in self.entries.items() if k in keep}
         by_len: dict[int, list[_Entry]] = {}
         for e in self.entries.values():
@@ -486,11 +581,21 @@ class MovePrior:
                 for i, e in enumerate(part):
                     e.row = first + i
 
+    def reads(self, tasks: Sequence[Task]) -> np.ndarray:
+        """``bool[B]``: whether the model can read each task at all (False: the vocabulary cannot
+        write it, or its prompt fills the context; the prior is then uniform for every path)."""
+        n_ctx = self.model.config.n_ctx
+        return np.array(
+            [not isinstance(p, str) and len(p) <= n_ctx for p in self.codec.prompts(tasks)],
+            np.bool_,
+        )
+
     # -- the prior ----------------------------------------------------------------------------
     @torch.no_grad()
     def __call__(self, tasks: Sequence[Task], paths: Sequence[Sequence[Coord]]) -> np.ndarray:
         """``float32[B, 4]`` (see :func:`move_prior`)."""
-        self.model.eval()
+        if self.model.training:
+            self.model.eval()
         B = len(tasks)
         out = np.full((B, 4), 0.25)
         if B == 0:
@@ -529,10 +634,15 @@ class MovePrior:
             else:  # nothing fits the context: uniform
                 e.priors[key] = np.full(4, 0.25)
         self._run_prompts([j[0] for j in jobs])
-        groups: dict[tuple[int, int], list[int]] = {}
+        if self.trunk_mode:
+            probs = self._by_trunk(jobs)
+            groups: dict[tuple[int, int], list[int]] = {}
+        else:
+            probs = np.zeros((len(jobs), 4))
+            groups = {}
         for i, (e, ids, *_) in enumerate(jobs):
-            groups.setdefault((len(e.prompt), len(ids)), []).append(i)
-        probs = np.zeros((len(jobs), 4))
+            if not self.trunk_mode:
+                groups.setdefault((len(e.prompt), len(ids)), []).append(i)
         for (plen, _), idx in groups.items():
             for s in range(0, len(idx), self.batch_size):
                 part = idx[s : s + self.batch_size]
@@ -543,6 +653,89 @@ class MovePrior:
             out[rows] = p
             e.priors[key] = p
         return out.astype(np.float32)
+
+    # -- trunk mode ---------------------------------------------------------------------------
+    def _by_trunk(self, jobs: list) -> np.ndarray:
+        """``float64[len(jobs), 4]`` unnormalised move probabilities, each path run past its
+        task's trunk (see the class docstring); one-token steps only."""
+        if not jobs:
+            return np.zeros((0, 4))
+        for e, ids, *_ in jobs:
+            self._follow(e, ids)
+        for e, ids, *_ in jobs:  # a later path of the call may have grown the trunk past this one
+            k = _common(e.trunk_ids, ids)
+            if k < len(e.trunk_ids):
+                self._cut(e, k)
+        asked = list({id(e): e for e, *_ in jobs}.values())
+        if (
+            self._stack is None
+            or any(id(e) not in self._stack.row for e in asked)
+            or 2 * len(asked) < len(self._stack.entries)  # most rows idle (their tasks ended)
+        ):
+            self._stack = _TrunkStack(asked, self.codec.pad_id)
+        stack = self._stack
+        stack.update([e for e, *_ in jobs])
+        rounds: list[list[int]] = []  # each task at most once a round (one row each)
+        for j, (e, *_) in enumerate(jobs):
+            for rnd in rounds:
+                if all(jobs[i][0] is not e for i in rnd):
+                    rnd.append(j)
+                    break
+            else:
+                rounds.append([j])
+        out = np.zeros((len(jobs), 4))
+        for rnd in rounds:
+            part = [jobs[i] for i in rnd]
+            rest = [ids[len(e.trunk_ids) :] for e, ids, *_ in part]
+            lens = torch.as_tensor([len(r) for r in rest], dtype=torch.long)
+            last = torch.stack([e.trunk_last for e, *_ in part])  # (n, V): after the trunk
+            if int(lens.max()):
+                rows = torch.as_tensor([stack.row[id(e)] for e, *_ in part], dtype=torch.long)
+                logits = stack.run(self.model, rows, rest)
+                at = logits[rows, (lens - 1).clamp(min=0)].float().log_softmax(-1)
+                last = torch.where((lens > 0)[:, None], at, last)
+            for k, (j, (_e, _ids, moves, *_)) in enumerate(zip(rnd, part, strict=True)):
+                for a, step in moves:
+                    out[j, a] = math.exp(float(last[k, step[0]]))
+        return out
+
+    def _follow(self, e: _Entry, ids: list[int]) -> None:
+        """Keep ``e``'s trunk a prefix of ``ids``; grow it along the recent paths."""
+        e.recent = (e.recent + [ids])[-self._RECENT :]
+        if e.trunk is None:
+            self._cut(e, 0)
+        k = _common(e.trunk_ids, ids)
+        if k < len(e.trunk_ids):
+            self._cut(e, k)
+        grow = len(ids)
+        for other in e.recent[:-1]:
+            grow = min(grow, _common(other, ids))
+        if grow - len(e.trunk_ids) >= self._GROW:
+            self._extend(e, ids[len(e.trunk_ids) : grow])
+
+    def _cut(self, e: _Entry, k: int) -> None:
+        """Cut ``e``'s trunk back to its first ``k`` path tokens (0: the prompt alone)."""
+        if k == 0:
+            bank = self.banks[len(e.prompt)]
+            assert bank.cache is not None and bank.last is not None
+            e.trunk = bank.cache.select(torch.as_tensor([e.row], dtype=torch.long))
+            e.trunk_ids, e.trunk_last = [], bank.last[e.row]
+            e.dirty = True
+            return
+        assert e.trunk is not None
+        keep = e.trunk_ids[:k]
+        e.trunk = e.trunk.truncated(len(e.prompt) + k - 1)
+        e.trunk_ids = keep[:-1]
+        self._extend(e, keep[-1:])  # the log-probs after the last kept token
+
+    def _extend(self, e: _Entry, more: list[int]) -> None:
+        if not more:
+            return
+        x = torch.as_tensor([more], dtype=torch.long)
+        logits, e.trunk = self.model.forward_cached(x, e.trunk, reserve=4 * self._GROW)
+        e.trunk_ids = e.trunk_ids + list(more)
+        e.trunk_last = logits[0, -1].float().log_softmax(-1)
+        e.dirty = True
 
     def _group(self, bank: _Bank, jobs: list) -> np.ndarray:
         """``float64[len(jobs), 4]`` unnormalised move probabilities of paths of one length."""

@@ -103,35 +103,104 @@ class GPTConfig:
 
 @dataclass
 class KVCache:
-    """Keys and values of the tokens seen so far, one ``(B, H, T, D)`` pair per layer; ``ids``
-    ``(B, T)`` the tokens themselves for ``pos="grid"`` (a new token's cell depends on the ones
-    before; ``None`` otherwise)."""
+    """Keys and values of the tokens seen so far, one ``(B, H, C, D)`` buffer per layer, of which
+    the first ``length`` tokens are written (``C`` >= ``length``: room reserved for tokens still
+    to come, so a decoding step writes its token in place instead of copying the whole cache);
+    ``ids`` ``(B, C)`` the tokens themselves for ``pos="grid"`` (a new token's cell depends on the
+    ones before; ``None`` otherwise); ``valid`` ``(B, C)`` bool, False at padding no query may
+    attend (rows of different lengths stacked by :meth:`stack`; ``None``: every token is real).
+
+    Extending a cache returns a cache on the same buffers when they have room and no other cache
+    has written past this one's end (``tail``, shared by the caches of one set of buffers);
+    otherwise fresh buffers: an extended cache never changes what an older one holds.
+    """
 
     keys: list[torch.Tensor] = field(default_factory=list)
     values: list[torch.Tensor] = field(default_factory=list)
     ids: torch.Tensor | None = None
+    size: int | None = None
+    """Tokens held; ``None``: the buffers are full."""
+    tail: list[int] = field(default_factory=lambda: [-1])
+    """``[t]``: the furthest token written into these buffers by any cache sharing them."""
+    valid: torch.Tensor | None = None
 
     @property
     def length(self) -> int:
         """Tokens held (``T``)."""
+        if self.size is not None:
+            return self.size
+        return self.keys[0].shape[2] if self.keys else 0
+
+    @property
+    def capacity(self) -> int:
+        """Tokens the buffers can hold (``C``)."""
         return self.keys[0].shape[2] if self.keys else 0
 
     def select(self, rows: torch.Tensor) -> KVCache:
-        """The cache of batch rows ``rows`` (``int64[B']``, repeats allowed: beams)."""
+        """The cache of batch rows ``rows`` (``int64[B']``, repeats allowed: beams), with the
+        same room for tokens to come; fresh buffers."""
         ids = self.ids[rows] if self.ids is not None else None
-        return KVCache([k[rows] for k in self.keys], [v[rows] for v in self.values], ids)
+        valid = self.valid[rows] if self.valid is not None else None
+        return KVCache(
+            [k[rows] for k in self.keys], [v[rows] for v in self.values], ids, self.size,
+            [self.length], valid,
+        )  # fmt: skip
+
+    def truncated(self, length: int) -> KVCache:
+        """The same buffers holding only the first ``length`` tokens; the caller gives up this
+        cache (the next extension of the result may overwrite the tokens after ``length``)."""
+        if not 0 <= length <= self.length:
+            raise ValueError(f"cannot truncate a cache of {self.length} tokens to {length}")
+        self.tail[0] = length
+        return KVCache(self.keys, self.values, self.ids, length, self.tail, self.valid)
+
+    @staticmethod
+    def stack(caches: list[KVCache], reserve: int, pad_id: int) -> KVCache:
+        """One row per cache (each of one row) of different lengths, padded at the end to the
+        longest (``valid`` False there, ids ``pad_id``), with room for ``reserve`` more tokens.
+        Only for ``pos="grid"``/``"none"`` models: a padded row's later tokens sit at other
+        sequence indices than they would alone, which a grid position ignores. The caller keeps
+        each row's real tokens within ``n_ctx`` (the padding is not counted)."""
+        lengths = [c.length for c in caches]
+        n, top = len(caches), max(lengths)
+        first = caches[0]
+        H, D = first.keys[0].shape[1], first.keys[0].shape[3]
+        cap = top + max(0, int(reserve))
+        keys = [first.keys[0].new_zeros(n, H, cap, D) for _ in first.keys]
+        values = [first.keys[0].new_zeros(n, H, cap, D) for _ in first.keys]
+        valid = torch.zeros(n, cap, dtype=torch.bool)
+        ids = torch.full((n, cap), pad_id, dtype=torch.long) if first.ids is not None else None
+        for i, (c, L) in enumerate(zip(caches, lengths, strict=True)):
+            for buf, src in zip(keys + values, c.keys + c.values, strict=True):
+                buf[i, :, :L] = src[0, :, :L]
+            valid[i, :L] = True if c.valid is None else c.valid[0, :L]
+            if ids is not None and c.ids is not None:
+                ids[i, :L] = c.ids[0, :L]
+        return KVCache(keys, values, ids, top, [top], valid)
 
     @staticmethod
     def concat(caches: list[KVCache]) -> KVCache:
-        """The batch rows of several caches of one length, in order."""
+        """The batch rows of several caches of one length, in order (no room reserved)."""
         if len(caches) == 1:
             return caches[0]
+        n = caches[0].length
         ids = [c.ids for c in caches]
+        valid = None
+        if any(c.valid is not None for c in caches):
+            valid = torch.cat([
+                c.valid[:, :n] if c.valid is not None else torch.ones(c.keys[0].shape[0], n, dtype=torch.bool)
+                for c in caches
+            ])  # fmt: skip
         return KVCache(
-            [torch.cat(layer) for layer in zip(*(c.keys for c in caches), strict=True)],
-            [torch.cat(layer) for layer in zip(*(c.values for c in caches), strict=True)],
-            None if ids[0] is None else torch.cat(ids),  # type: ignore[arg-type]
+            [torch.cat([k[:, :, :n] for k in layer]) for layer in zip(*(c.keys for c in caches), strict=True)],
+            [torch.cat([v[:, :, :n] for v in layer]) for layer in zip(*(c.values for c in caches), strict=True)],
+            None if ids[0] is None else torch.cat([i[:, :n] for i in ids]),  # type: ignore[index]
+            valid=valid,
         )
+
+    def _room(self, need: int) -> bool:
+        """Whether ``need`` tokens fit these buffers and they may be written past ``length``."""
+        return self.capacity >= need and self.tail[0] <= self.length
 
 
 @dataclass
@@ -146,6 +215,37 @@ class Activations:
 
     resid: list[torch.Tensor] = field(default_factory=list)
     attn: list[torch.Tensor] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Write:
+    """Where one forward call puts its keys and values: tokens ``start .. start + T`` of buffers
+    of ``cap`` tokens, the cached ones' buffers themselves (``inplace``) or fresh ones."""
+
+    start: int
+    cap: int
+    inplace: bool
+
+
+def _extend(past: torch.Tensor | None, new: torch.Tensor, w: _Write, dim: int = 2) -> torch.Tensor:
+    """The buffer (``new``'s shape, ``w.cap`` long along ``dim``) holding ``past``'s first
+    ``w.start`` tokens, then ``new``'s (``new`` itself when nothing comes before it and no room is
+    kept). Keys and values are ``(B, H, T, D)`` (``dim=2``), token ids ``(B, T)`` (``dim=1``)."""
+    T = new.shape[dim]
+    if w.inplace:
+        assert past is not None
+        buf = past
+    elif w.start == 0 and w.cap == T:
+        return new
+    else:
+        shape = list(new.shape)
+        shape[dim] = w.cap
+        buf = new.new_empty(shape)
+        if w.start:
+            assert past is not None
+            buf.narrow(dim, 0, w.start).copy_(past.narrow(dim, 0, w.start))
+    buf.narrow(dim, w.start, T).copy_(new)
+    return buf
 
 
 def rope_angles(pos: torch.Tensor, dim: int, base: float = 10000.0) -> torch.Tensor:
@@ -270,20 +370,34 @@ class CausalSelfAttention(nn.Module):
         record: list[torch.Tensor] | None = None,
         rope: Rope | None = None,
         mask: torch.Tensor | None = None,
+        write: _Write | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """``mask``: bool, True = may attend, ``(T, S)`` or ``(B, 1, T, S)``; ``None``: causal."""
+        """``mask``: bool, True = may attend, ``(T, S)`` or ``(B, 1, T, S)``; ``None``: causal.
+        ``past``: the cached keys and values (buffers ``(B, H, C, D)``), ``write`` where this
+        call's go (``None``: no cache, nothing kept beyond the call's own tokens). Returns the
+        output and the key and value buffers."""
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
         if rope is not None:
             q, k = rope(q), rope(k)
-        if past is not None:
-            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)  # (B, H, S, D)
+        kv = (k, v)
+        if write is not None:
+            kv = (
+                _extend(past[0] if past else None, k, write),
+                _extend(past[1] if past else None, v, write),
+            )
+            S = write.start + T
+            k, v = kv[0][:, :, :S], kv[1][:, :, :S]  # (B, H, S, D)
         S = k.shape[2]
         drop = self.dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=mask, dropout_p=drop, is_causal=mask is None and T > 1
-        )
+        if T == 1 and mask is None and drop == 0.0:  # one query (a decoding step): two small
+            # batched matmuls beat the fused kernel here (measured: docs/BENCHMARKS.md)
+            y = ((q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))).softmax(-1) @ v
+        else:
+            y = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, dropout_p=drop, is_causal=mask is None and T > 1
+            )
         if record is not None:  # the same probabilities, computed beside the fused kernel
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])  # (B, H, T, S)
             allowed = (
@@ -291,7 +405,7 @@ class CausalSelfAttention(nn.Module):
             )
             record.append(scores.masked_fill(~allowed, float("-inf")).softmax(dim=-1))
         y = y.transpose(1, 2).contiguous().view(B, T, C)
-        return self.resid_dropout(self.c_proj(y)), (k, v)
+        return self.resid_dropout(self.c_proj(y)), kv
 
 
 class MLP(nn.Module):
@@ -321,8 +435,9 @@ class Block(nn.Module):
         record: list[torch.Tensor] | None = None,
         rope: Rope | None = None,
         mask: torch.Tensor | None = None,
+        write: _Write | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        a, kv = self.attn(self.ln_1(x), past, record, rope, mask)
+        a, kv = self.attn(self.ln_1(x), past, record, rope, mask, write)
         x = x + a
         return x + self.mlp(self.ln_2(x)), kv
 
@@ -374,23 +489,41 @@ class GPT(nn.Module):
             )
 
     def _run(
-        self, idx: torch.Tensor, cache: KVCache | None, acts: Activations | None
+        self,
+        idx: torch.Tensor,
+        cache: KVCache | None,
+        acts: Activations | None,
+        reserve: int = 0,
     ) -> tuple[torch.Tensor, KVCache]:
         start = cache.length if cache is not None else 0
-        self._check(idx, start)
-        c, T = self.config, idx.shape[1]
-        keep_ids = c.pos == "grid"  # a new token's cell depends on the ones before it
+        # a padded cache (KVCache.stack): the caller keeps each row's real tokens within n_ctx
+        self._check(idx, 0 if cache is not None and cache.valid is not None else start)
+        c, (B, T) = self.config, idx.shape
+        end = start + T
+        write = None  # no cache in or out beyond this call's tokens (training, hooks)
+        if cache is not None or reserve > 0:
+            inplace = cache is not None and cache._room(end)
+            cap = cache.capacity if inplace else end + max(0, int(reserve))  # type: ignore[union-attr]
+            write = _Write(start, cap, inplace)
         ids = idx
-        if keep_ids and cache is not None and cache.ids is not None:
-            ids = torch.cat([cache.ids, idx], dim=1)  # (B, S)
+        ids_buf = None
+        if c.pos == "grid":  # a new token's cell depends on the ones before it: keep the ids
+            old = cache.ids if cache is not None else None
+            ids_buf = _extend(old, idx, write, dim=1) if write is not None else idx
+            ids = ids_buf[:, :end]  # (B, S)
+        valid_buf = None
+        if cache is not None and cache.valid is not None:  # padded rows: keys to leave out
+            assert write is not None
+            new_ok = torch.ones(B, T, dtype=torch.bool, device=idx.device)
+            valid_buf = _extend(cache.valid, new_ok, write, dim=1)
         x = self.wte(idx)  # (B, T, C)
         if self.wpe is not None:
-            x = x + self.wpe(torch.arange(start, start + T, device=idx.device))
+            x = x + self.wpe(torch.arange(start, end, device=idx.device))
         x = self.drop(x)
         dh = c.d_model // c.n_head
         rope = None
         if c.pos == "rotary":
-            rope = Rope(angles=rope_angles(torch.arange(start, start + T, device=idx.device), dh))
+            rope = Rope(angles=rope_angles(torch.arange(start, end, device=idx.device), dh))
         elif c.pos == "grid":
             assert c.grid is not None
             rc = grid_coords(ids, c.grid)[:, -T:, None]  # (B, 1, T, 2) after the transpose
@@ -401,14 +534,23 @@ class GPT(nn.Module):
             )
         if start == 0:  # query t sees keys 0..t (and the whole prompt in a prefix LM)
             mask = prefix_mask(idx, c.prefix_id) if c.prefix_id is not None else None
+        elif valid_buf is not None:  # causal, and no padding: (B, 1, T, S)
+            causal = torch.ones(T, end, dtype=torch.bool, device=idx.device).tril(start)
+            mask = (causal[None] & valid_buf[:, None, :end])[:, None]
+        elif T == 1:  # one new token sees every key: no mask
+            mask = None
         else:  # new tokens after the cached ones: query t (position start + t) sees 0..start + t
-            mask = torch.ones(T, start + T, dtype=torch.bool, device=idx.device).tril(start)
+            mask = torch.ones(T, end, dtype=torch.bool, device=idx.device).tril(start)
         if acts is not None:
             acts.resid.append(x)
-        new = KVCache(ids=ids if keep_ids else None)
+        new = KVCache(ids=ids_buf, valid=valid_buf)
+        if write is not None:
+            new.size = end
+            new.tail = cache.tail if write.inplace else [end]  # type: ignore[union-attr]
+            new.tail[0] = end
         for i, block in enumerate(self.blocks):
             past = (cache.keys[i], cache.values[i]) if cache is not None and cache.keys else None
-            x, (k, v) = block(x, past, acts.attn if acts is not None else None, rope, mask)
+            x, (k, v) = block(x, past, acts.attn if acts is not None else None, rope, mask, write)
             new.keys.append(k)
             new.values.append(v)
             if acts is not None:
@@ -430,10 +572,14 @@ class GPT(nn.Module):
         return logits, loss
 
     def forward_cached(
-        self, idx: torch.Tensor, cache: KVCache | None = None
+        self, idx: torch.Tensor, cache: KVCache | None = None, reserve: int = 0
     ) -> tuple[torch.Tensor, KVCache]:
-        """Logits ``(B, T, vocab)`` of ``idx`` following the cached tokens, and the longer cache."""
-        x, new = self._run(idx, cache, None)
+        """Logits ``(B, T, vocab)`` of ``idx`` following the cached tokens, and the longer cache.
+
+        ``reserve``: room for that many more tokens when new buffers are made, so the calls that
+        follow (one token each, say) write in place instead of copying the cache every time.
+        """
+        x, new = self._run(idx, cache, None, reserve)
         return self.lm_head(x), new
 
     def run_with_cache(self, idx: torch.Tensor) -> tuple[torch.Tensor, Activations]:

@@ -33,6 +33,8 @@ END = 1
 class Scripted:
     """A stand-in for GPT: logits from ``policy(history ids) -> float[V]``; the cache keeps ids."""
 
+    training = False
+
     def __init__(
         self, vocab: Vocabulary, policy: Callable[[list[int]], np.ndarray], n_ctx: int = 40
     ) -> None:
@@ -53,7 +55,7 @@ class Scripted:
         return torch.stack([torch.stack(r) for r in rows])
 
     def forward_cached(
-        self, idx: torch.Tensor, cache: KVCache | None = None
+        self, idx: torch.Tensor, cache: KVCache | None = None, reserve: int = 0
     ) -> tuple[torch.Tensor, KVCache]:
         prev = (
             cache.keys[0][:, 0, :, 0]

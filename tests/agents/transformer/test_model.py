@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from agents.transformer.model import GPT, GPTConfig
+from agents.transformer.model import GPT, GPTConfig, KVCache
 
 
 def tiny(pos: str = "learned", **kw: object) -> GPT:
@@ -55,6 +55,41 @@ def test_kv_cache_matches_full_forward(pos: str) -> None:
         model.forward_cached(idx[:, :5], cache)
     beams = cache.select(torch.tensor([1, 1, 0]))
     assert beams.keys[0].shape[0] == 3 and torch.equal(beams.keys[1][2], cache.keys[1][0])
+
+
+@pytest.mark.parametrize("pos", ["learned", "rotary", "grid"])
+def test_reserved_cache_writes_in_place_and_never_changes_an_older_cache(pos: str) -> None:
+    if pos == "grid":
+        vocab, grid, _, idx = _grid_batch("grid")
+        model = _grid_model("grid", vocab, grid, False)
+        T0 = int((idx[0] == 0).nonzero()[0]) + 1  # the whole prompt first
+    else:
+        model, idx, T0 = tiny(pos).eval(), torch.randint(0, 11, (2, 12)), 5
+    full, _ = model(idx)
+    T = idx.shape[1]
+    logits, cache = model.forward_cached(idx[:, :T0], reserve=T - T0)
+    assert cache.length == T0 and cache.capacity == T
+    steps, first = [logits], cache
+    for t in range(T0, T):
+        logits, cache = model.forward_cached(idx[:, t : t + 1], cache)
+        steps.append(logits)
+        assert cache.keys[1] is first.keys[1]  # the same buffers: written in place
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-5)
+    assert cache.length == T and first.length == T0
+    # extending the older cache again (another continuation) gets fresh buffers and leaves the
+    # newer cache's tokens as they were
+    other = idx[:, T0 : T0 + 1].flip(0)
+    branch, bcache = model.forward_cached(other, first)
+    assert bcache.keys[0] is not first.keys[0]
+    alone, _ = model(torch.cat([idx[:, :T0], other], 1))
+    torch.testing.assert_close(branch[:, -1], alone[:, -1], atol=1e-5, rtol=1e-5)
+    again, _ = model.forward_cached(idx[:, -1:], KVCache(cache.keys, cache.values, cache.ids, T - 1, [T]))
+    torch.testing.assert_close(again[:, -1], full[:, -1], atol=1e-5, rtol=1e-5)
+    # select keeps the room: the beams' next steps write in place too
+    beams = first.select(torch.tensor([1, 0]))
+    assert beams.capacity == T and beams.length == T0
+    _, nxt = model.forward_cached(idx[:, T0 : T0 + 1].flip(0), beams)
+    assert nxt.keys[0] is beams.keys[0]
 
 
 def test_hooks_do_not_change_the_logits() -> None:
