@@ -78,7 +78,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def short_label(name: str) -> str:
     """An agent name without checkpoint folders and default-looking noise, for a terminal table."""
-    for noise in ("ckpt=", "transformer_", "deepthinking_", ",n_iter=auto"):
+    for noise in ("ckpt=", "checkpoints/", "transformer_", "deepthinking_", ",n_iter=auto"):
         name = name.replace(noise, "")
     return name[:40]
 

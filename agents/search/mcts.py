@@ -71,7 +71,12 @@ PriorFn = Callable[[Sequence[Task], np.ndarray, Sequence[Sequence[Coord]]], np.n
 """``prior_fn(tasks, cells, paths) -> float32[B, 4]``: action probabilities (up, right, down,
 left) at ``cells[b]`` (``int64[B, 2]``), given ``paths[b]``, the cells from the task's origin to
 ``cells[b]`` (both included). Illegal moves are masked out and the rest renormalised (uniform if
-nothing legal has mass)."""
+nothing legal has mass).
+
+A ``prior_fn`` may carry ``prior_fn.reads(tasks) -> bool[B]``: False for a task it cannot read at
+all (its answer would be uniform at every node, e.g. a maze too large for a transformer's
+context). Those tasks are searched without calling it, by the compiled simulation loop with a
+uniform prior: the same result as asking, without a Python round trip per simulation."""
 
 ValueFn = Callable[[Sequence[Task], np.ndarray, Sequence[Sequence[Coord]]], np.ndarray]
 """``value_fn(tasks, cells, paths) -> float32[B]``: expected discounted return from ``cells[b]``
@@ -111,6 +116,8 @@ class _Config:
     discount: float
     rollout_depth: int | None
     max_steps: int | None
+    steps_per_cell: float
+    stop_on_revisit: bool
     seed: int
     prior_fn: PriorFn | None
     value_fn: ValueFn | None
@@ -175,6 +182,11 @@ class _Forest:
         # counters per task
         self.nodes, self.forward = np.zeros(n, np.int64), np.zeros(n, np.int64)
         self.steps, self.sims = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        # tasks the prior cannot read (uniform everywhere: its zeros read as uniform)
+        self.blind = np.zeros(n, np.bool_)
+        reads = getattr(cfg.prior_fn, "reads", None)
+        if reads is not None:
+            self.blind = ~np.asarray(reads(self.tasks), np.bool_).reshape(n)
 
     def _alloc(self, m: int) -> None:
         n = len(self.tasks)
@@ -266,7 +278,7 @@ class _Forest:
         self.grow(int(self.n_nodes[active].max()) + cfg.simulations + 1)
         before = self.n_nodes.copy()
         if use_prior:
-            need = active[~self.has_prior[active, 0]]
+            need = active[~self.has_prior[active, 0] & ~self.blind[active]]
             self.set_priors(need, np.zeros(len(need), np.int64), None)
         gumbel = cfg.root == "gumbel"
         if gumbel:
@@ -274,14 +286,18 @@ class _Forest:
         common = (cfg.c_uct, cfg.prior_mix, use_prior, gumbel, self.table, self.n_considered,
                   self.gumbel, self.sh_visits, self.raw_value)  # fmt: skip
         move = self.length - 1
-        if not use_prior and cfg.evaluate != "value":  # no model: every simulation in one call
-            fused = K.simulate_fused if cfg.threads == 1 else K.simulate_fused_parallel
-            if cfg.threads > 1:
-                numba.set_num_threads(min(cfg.threads, numba.config.NUMBA_NUM_THREADS))
-            fused(active, cfg.simulations, cfg.evaluate == "rollout", *self.tree_args(),
-                             *common, self.depth, cfg.discount, self.seed, move, self.steps)  # fmt: skip
-        else:
-            self._simulate_staged(active, common, move)
+        staged = active  # simulations with a model call between select and backup
+        if cfg.evaluate != "value":  # no model (or one that cannot read): one compiled call
+            fused_rows = active[self.blind[active]] if use_prior else active
+            staged = active[~self.blind[active]] if use_prior else active[:0]
+            if len(fused_rows):
+                fused = K.simulate_fused if cfg.threads == 1 else K.simulate_fused_parallel
+                if cfg.threads > 1:
+                    numba.set_num_threads(min(cfg.threads, numba.config.NUMBA_NUM_THREADS))
+                fused(fused_rows, cfg.simulations, cfg.evaluate == "rollout", *self.tree_args(),
+                      *common, self.depth, cfg.discount, self.seed, move, self.steps)  # fmt: skip
+        if len(staged):
+            self._simulate_staged(staged, common, move)
         self.nodes[active] += self.n_nodes[active] - before[active]
         self.sims[active] += cfg.simulations
 
@@ -337,7 +353,10 @@ class _Forest:
 def _run(tasks: Sequence[Task], cfg: _Config) -> tuple[_Forest, float]:
     """Solve ``tasks`` in lockstep; returns the forest (paths and counters) and the wall seconds."""
     t0 = time.perf_counter()
-    limits = np.array([cfg.max_steps or 4 * t.maze.n_cells for t in tasks], np.int64)
+    limits = np.array(
+        [cfg.max_steps or max(1, math.ceil(cfg.steps_per_cell * t.maze.n_cells)) for t in tasks],
+        np.int64,
+    )
     forest = _Forest(tasks, cfg, limits)
     todo = np.arange(len(tasks))
     searching = np.zeros(len(tasks), np.int64)
@@ -349,6 +368,8 @@ def _run(tasks: Sequence[Task], cfg: _Config) -> tuple[_Forest, float]:
             K.advance(rows, forest.nbr, forest.target, forest.path, forest.length,
                       forest.on_real, limit, searching)  # fmt: skip
         todo = todo[searching[todo] > 0]
+        if cfg.stop_on_revisit:  # a path that stood on a cell twice cannot be a shortest path
+            todo = todo[forest.length[todo] == forest.on_real[todo].sum(axis=1)]
         if not len(todo):
             break
         fresh = todo[~has_tree[todo] | (searching[todo] == 2)]
@@ -376,7 +397,13 @@ class MCTSAgent(BaseAgent):
         c_uct: exploration constant (UCT and PUCT).
         discount: per-move discount in (0, 1].
         rollout_depth: most moves per rollout; ``None`` is ``rows * cols``.
-        max_steps: most real moves; ``None`` is ``4 * rows * cols``.
+        max_steps: most real moves; ``None``: ``steps_per_cell * rows * cols`` (rounded up).
+        steps_per_cell: the step limit per maze cell when ``max_steps`` is ``None`` (4: room to
+            reach the target after detours; 1: a path of more moves than cells has revisited
+            one, so it cannot be a shortest path, and a failing search stops there).
+        stop_on_revisit: stop (give up) as soon as the path stands on a cell a second time: from
+            then on it cannot be a shortest path, so the exact rate is the same as without, the
+            reach rate lower, and a search that has gone wrong costs no more simulations.
         seed: non-negative int; with the task's content it fixes every rollout and Gumbel draw.
         prior_fn: batched ``prior_fn(tasks, cells, paths) -> float32[B, 4]`` for PUCT.
         value_fn: batched ``value_fn(tasks, cells, paths) -> float32[B]`` to evaluate leaves.
@@ -402,8 +429,8 @@ class MCTSAgent(BaseAgent):
     """
 
     DEFAULTS: dict[str, Any] = dict(
-        simulations=100, c_uct=1.4, discount=0.95, rollout_depth=None, max_steps=None, seed=0,
-        prior_fn=None, value_fn=None, prior_mix=0.0, evaluate="auto", root="puct", reuse=False,
+        simulations=100, c_uct=1.4, discount=0.95, rollout_depth=None, max_steps=None,
+        steps_per_cell=4.0, stop_on_revisit=False, seed=0, prior_fn=None, value_fn=None, prior_mix=0.0, evaluate="auto", root="puct", reuse=False,
         prior=None, max_considered=16, gumbel_scale=1.0, threads=1,
     )  # fmt: skip
 
@@ -415,6 +442,8 @@ class MCTSAgent(BaseAgent):
         discount: float = 0.95,
         rollout_depth: int | None = None,
         max_steps: int | None = None,
+        steps_per_cell: float = 4.0,
+        stop_on_revisit: bool = False,
         seed: int = 0,
         prior_fn: PriorFn | None = None,
         value_fn: ValueFn | None = None,
@@ -437,6 +466,7 @@ class MCTSAgent(BaseAgent):
             ("discount", discount, lambda v: 0 < v <= 1, "a number in (0, 1]"),
             ("prior_mix", prior_mix, lambda v: 0 <= v <= 1, "a number in [0, 1]"),
             ("gumbel_scale", gumbel_scale, lambda v: v >= 0, "a non-negative number"),
+            ("steps_per_cell", steps_per_cell, lambda v: v > 0, "a positive number"),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
                 raise ValueError(f"{what} must be {allowed}, got {value!r}")
@@ -444,14 +474,17 @@ class MCTSAgent(BaseAgent):
             raise ValueError(f"evaluate must be one of {', '.join(EVALUATE)}, got {evaluate!r}")
         if root not in ROOTS:
             raise ValueError(f"root must be one of {', '.join(ROOTS)}, got {root!r}")
-        if not isinstance(reuse, bool):
-            raise ValueError(f"reuse must be true or false, got {reuse!r}")
+        for flag, value in (("reuse", reuse), ("stop_on_revisit", stop_on_revisit)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{flag} must be true or false, got {value!r}")
         _check_fn("prior_fn", prior_fn)
         _check_fn("value_fn", value_fn)
-        params = dict(simulations=simulations, c_uct=c_uct, discount=discount, rollout_depth=rollout_depth,
-                      max_steps=max_steps, seed=seed, prior_fn=prior_fn, value_fn=value_fn,
-                      prior_mix=prior_mix, evaluate=evaluate, root=root, reuse=reuse, prior=prior,
-                      max_considered=max_considered, gumbel_scale=gumbel_scale, threads=threads)  # fmt: skip
+        params = dict(simulations=simulations, prior=prior, prior_fn=prior_fn, c_uct=c_uct,
+                      discount=discount, rollout_depth=rollout_depth, max_steps=max_steps,
+                      steps_per_cell=steps_per_cell, stop_on_revisit=stop_on_revisit, seed=seed,
+                      value_fn=value_fn, prior_mix=prior_mix, evaluate=evaluate, root=root,
+                      reuse=reuse, max_considered=max_considered, gumbel_scale=gumbel_scale,
+                      threads=threads)  # fmt: skip
         self.name = format_name("mcts", params, self.DEFAULTS)
         if prior is not None:
             if prior_fn is not None or value_fn is not None:
@@ -472,7 +505,9 @@ class MCTSAgent(BaseAgent):
         self.evaluate, self.root, self.reuse, self.prior = evaluate, root, reuse, prior
         self.config = _Config(
             simulations=simulations, c_uct=float(c_uct), discount=float(discount),
-            rollout_depth=rollout_depth, max_steps=max_steps, seed=check_seed(seed),
+            rollout_depth=rollout_depth, max_steps=max_steps,
+            steps_per_cell=float(steps_per_cell), stop_on_revisit=stop_on_revisit,
+            seed=check_seed(seed),
             prior_fn=prior_fn, value_fn=value_fn, prior_mix=float(prior_mix), evaluate=evaluate,
             root=root, reuse=reuse, max_considered=min(int(max_considered), 4),
             gumbel_scale=float(gumbel_scale), threads=int(threads),

@@ -399,6 +399,28 @@ def test_max_steps_bounds_the_episode():
         Task(generate("dfs", (6, 6), seed=0), (0, 0), (5, 5))
     )
     assert len(traj.cells) - 1 <= 3 and traj.gave_up
+    task = Task(generate("dfs", (6, 6), seed=0), (0, 0), (5, 5))  # 36 cells: at most 4 moves
+    traj = make_agent("mcts:simulations=5,steps_per_cell=0.1,evaluate=zero").solve(task)
+    assert len(traj.cells) - 1 == 4 and traj.gave_up
+    with pytest.raises(ValueError, match="steps_per_cell must be a positive number"):
+        make_agent("mcts:steps_per_cell=0")
+
+
+def test_stop_on_revisit_keeps_every_exact_path_and_cuts_the_rest_at_the_first_revisit():
+    from agents.harness.metrics import compute_metrics
+
+    tasks = [t for t in random_tasks("dfs", 12, shape=(8, 8), seed=4) if t.origin != t.target]
+    spec = "mcts:simulations=4,evaluate=zero"
+    full = make_agent(spec).solve_batch(tasks)
+    cut = make_agent(spec + ",stop_on_revisit=true").solve_batch(tasks)
+    stopped = 0
+    for task, a, b in zip(tasks, full, cut, strict=True):
+        assert compute_metrics(task, a).exact == compute_metrics(task, b).exact
+        assert a.cells[: len(b.cells)] == b.cells  # the same walk, ended early
+        if len(set(b.cells)) < len(b.cells):
+            stopped += 1
+            assert b.gave_up and len(set(b.cells[:-1])) == len(b.cells) - 1  # at the first revisit
+    assert stopped  # some searches went wrong
 
 
 def test_mcts_is_deterministic_per_seed_and_seed_matters():
@@ -448,6 +470,35 @@ def test_model_calls_are_batched_once_per_simulation():
     searches = max(t.extra["simulations"] for t in trajs) // 10
     assert len(calls) <= searches * 11  # a root call and at most one per simulation
     assert max(calls) > 1 and sum(calls) == sum(t.forward_passes for t in trajs)
+
+
+@pytest.mark.parametrize("root", ["puct", "gumbel"])
+def test_tasks_a_prior_cannot_read_skip_it_with_the_same_result(root):
+    """``prior_fn.reads``: the unreadable tasks (uniform everywhere) never reach the model and
+    are searched exactly as if it had answered uniform."""
+    big = {id(t) for t in SMALL if t.maze.n_cells > 30}
+    asked = []
+
+    def partial(tasks, cells, paths):
+        asked.extend(id(t) for t in tasks)
+        out = noisy_prior(tasks, cells, paths)
+        out[[id(t) in big for t in tasks]] = 0.25
+        return out
+
+    def declared(tasks, cells, paths):
+        return partial(tasks, cells, paths)
+
+    declared.reads = lambda tasks: np.array([id(t) not in big for t in tasks])  # type: ignore[attr-defined]
+    kw = dict(simulations=8, seed=5, max_steps=60, prior_mix=0.1, root=root)
+    plain = MCTSAgent(prior_fn=partial, **kw).solve_batch(SMALL)
+    assert big & set(asked)
+    asked.clear()
+    fast = MCTSAgent(prior_fn=declared, **kw).solve_batch(SMALL)
+    assert asked and not big & set(asked)
+    for task, a, b in zip(SMALL, plain, fast, strict=True):
+        assert a.cells == b.cells and a.nodes_expanded == b.nodes_expanded
+        assert a.extra["rollout_steps"] == b.extra["rollout_steps"]
+        assert (b.forward_passes == 0) == (id(task) in big)
 
 
 # -- priors from checkpoints -------------------------------------------------------------------

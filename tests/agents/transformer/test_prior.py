@@ -169,3 +169,56 @@ def test_grid_rope_prefix_lm_model(scheme: str, path: str) -> None:
     prior = MovePrior(model, codec, batch_size=5, max_tasks=2)
     got = np.concatenate([prior(ts[i : i + 7], ps[i : i + 7]) for i in range(0, len(ts), 7)])
     np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_reads_says_which_tasks_get_the_uniform_prior_on_every_path() -> None:
+    vocab = Vocabulary((5, 5), "grid")
+    codec = Codec(vocab)
+    model = tiny_model(vocab, 26)  # a 4x4 prompt (21 tokens) fits; a 5x5 one (31) does not
+    small = list(MazeDataset.from_config(DatasetConfig(shape=(4, 4), n=2, seed=1)))
+    large = list(MazeDataset.from_config(DatasetConfig(shape=(5, 5), n=1, seed=1)))
+    too_big = Task(generate("dfs", (6, 6), seed=0), (0, 0), (5, 5))  # beyond the vocabulary
+    tasks = small + large + [too_big]
+    prior = MovePrior(model, codec)
+    assert prior.reads(tasks).tolist() == [True, True, False, False]
+    ts, ps = walks(tasks, seed=3)
+    got = prior(ts, ps)
+    unread = ~prior.reads(ts)
+    assert unread.any() and (got[unread] == 0.25).all()
+    assert (got[~unread].max(1) > 0.3).any()
+
+
+def test_trunk_mode_follows_a_search_and_equals_the_plain_formula() -> None:
+    """pos="grid" with the path as moves: paths run past per-task trunks, stacked with padding;
+    what an MCTS asks (long shared starts, cut back when the search turns) equals the formula."""
+    from agents.search import MCTSAgent
+
+    vocab = Vocabulary((8, 8), "grid")
+    codec = Codec(vocab)
+    torch.manual_seed(2)
+    model = GPT(
+        GPTConfig(vocab_size=len(vocab), n_ctx=200, n_layer=2, n_head=2, d_model=16, pos="grid",
+                  grid={"max_shape": [8, 8], "path": "moves"})
+    )  # fmt: skip
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(8.0)
+    model.eval()
+    prior = MovePrior(model, codec, batch_size=3)
+    assert prior.trunk_mode
+    asked: list[tuple[list[Task], list[list[Coord]], np.ndarray]] = []
+
+    def prior_fn(tasks, cells, paths):  # type: ignore[no-untyped-def]
+        got = prior(tasks, paths)
+        asked.append((list(tasks), [list(p) for p in paths], got))
+        return got
+
+    tasks = [Task(generate(g, (s, s), seed=i), (0, 0), (s - 1, s - 1))
+             for i, (g, s) in enumerate([("dfs", 8), ("dfs", 7), ("percolation", 8), ("dfs", 8)])]  # fmt: skip
+    MCTSAgent(simulations=12, prior_fn=prior_fn, max_steps=40, seed=1).solve_batch(tasks)
+    grown = max(len(e.trunk_ids) for e in prior.entries.values())
+    assert grown >= MovePrior._GROW  # the trunks followed the search
+    picks = np.random.default_rng(0).choice(len(asked), size=min(60, len(asked)), replace=False)
+    for i in picks:
+        ts, ps, got = asked[i]
+        np.testing.assert_allclose(got, reference_prior(model, codec, ts, ps), atol=2e-5)
