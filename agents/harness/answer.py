@@ -260,6 +260,15 @@ def pooled(results: Mapping[str, Any], spec: str, names: Sequence[str]) -> dict[
     return _rate(k, n)
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+
+
+def learned_style(j: int) -> tuple[int, str]:
+    """``(tab10 colour index, marker)`` of the ``j``-th learned agent's line: the marker shifts
+    by one every 10 agents, so colour and marker together stay unique (up to 100 agents)."""
+    return j % 10, MARKERS[(j + j // 10) % len(MARKERS)]
+
+
 def answer_figure(results: Mapping[str, Any], path: Path) -> Path | None:
     """Exact vs distance from the training distribution, one line per agent: learned agents in
     colour, search agents in grey as the reference; markers and small x offsets keep overlapping
@@ -278,7 +287,6 @@ def answer_figure(results: Mapping[str, Any], path: Path) -> Path | None:
     width = max(6.5, min(9.3, 0.55 * len(labels) + 3))
     fig, ax = plt.subplots(figsize=(width, 4.2))
     cmap = plt.get_cmap("tab10")
-    markers = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
     spread = 0.28
     x = np.arange(len(labels), dtype=float)
     n_sizes = sum(1 for lab in labels if lab[0].isdigit())
@@ -292,19 +300,19 @@ def answer_figure(results: Mapping[str, Any], path: Path) -> Path | None:
         high = np.array([r["high"] for r in rates], dtype=float)
         err = np.nan_to_num(np.array([y - low, high - y]))  # no bar where nothing was read
         is_search = a in search
-        color = (
-            str(0.45 + 0.35 * (i / max(1, len(search))))
-            if is_search
-            else cmap(learned.index(a) % 10)
-        )
+        if is_search:
+            color, marker = str(0.45 + 0.35 * (i / max(1, len(search)))), MARKERS[i % len(MARKERS)]
+        else:
+            c, marker = learned_style(learned.index(a))
+            color = cmap(c)
         ax.errorbar(
-            x + offset, y, yerr=err, color=color, marker=markers[i % len(markers)],
+            x + offset, y, yerr=err, color=color, marker=marker,
             ms=4 if is_search else 5.5, capsize=2, elinewidth=0.8, ls="none",
             zorder=2 if is_search else 3,
         )  # fmt: skip
         # a line joins the sizes only (the families are categories, not a continuum)
         ax.plot(
-            x[:n_sizes] + offset, y[:n_sizes], color=color, marker=markers[i % len(markers)],
+            x[:n_sizes] + offset, y[:n_sizes], color=color, marker=marker,
             ms=4 if is_search else 5.5, lw=0.9 if is_search else 1.8,
             ls="--" if is_search else "-", zorder=2 if is_search else 3,
             label=f"{short[a['spec']]}" + (" (search)" if is_search else ""),

@@ -8,6 +8,8 @@ the order they were given). Tables are ``(header, rows)`` of strings for Markdow
 
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -66,13 +68,17 @@ def compact_name(name: str) -> str:
 def agent_labels(results: Mapping[str, Any]) -> dict[str, str]:
     """Short, unique labels by spec: the agent's name if at most :data:`LABEL_MAX` characters,
     else :func:`compact_name` if that is short enough, else its base name (``mcts`` of
-    ``mcts(simulations=10, ...)``) numbered where needed
+    ``mcts(simulations=10, ...)``; ``mcts+NAME`` with ``prior='.../NAME'``) numbered where needed
     (``mcts#1``, ``mcts#2``). The report's agents table maps labels to full names."""
     names = {a["spec"]: a["name"] for a in results["agents"]}
     short = {}
     for s, n in names.items():
         c = compact_name(n)
-        short[s] = n if len(n) <= LABEL_MAX else c if len(c) <= LABEL_MAX else c.split("(")[0][:LABEL_MAX]
+        base = c.split("(")[0]
+        prior = re.search(r"prior='([^']+)'", n)
+        if prior:  # a search guided by a model: name the model (mcts+transformer_grid6)
+            base = f"{base}+{prior.group(1).rstrip('/').rsplit('/', 1)[-1]}"
+        short[s] = n if len(n) <= LABEL_MAX else c if len(c) <= LABEL_MAX else base[:LABEL_MAX]
     clashes = Counter(short.values())
     numbered: Counter[str] = Counter()
     out: dict[str, str] = {}

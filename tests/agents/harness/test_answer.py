@@ -246,3 +246,11 @@ def test_suites_an_agent_cannot_read_are_shown_so_and_not_judged() -> None:
     results["baseline"] = "bfs"
     row = next(r for r in rate_table(results, "exact")[1] if r[0] == "size_16")
     assert row[-1] == "cannot read"
+
+
+def test_learned_lines_never_share_colour_and_marker() -> None:
+    from agents.harness.answer import learned_style
+
+    styles = [learned_style(j) for j in range(40)]
+    assert len(set(styles)) == 40
+    assert styles[0][0] == styles[10][0] and styles[0][1] != styles[10][1]  # colours repeat

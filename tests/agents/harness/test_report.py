@@ -236,6 +236,9 @@ def test_learned_agents_get_compact_labels() -> None:
     labels = agent_labels({"agents": [{"spec": n, "name": n} for n in names]})
     assert list(labels.values()) == ["deepthinking:w16", "deepthinking:graph", "ppo:ppo_vin_mix8",
                                      "ppo:vin_mix8,peak"]  # fmt: skip
+    guided = "mcts(simulations=10, prior='checkpoints/transformer_grid6', root='gumbel')"
+    labels = agent_labels({"agents": [{"spec": "m", "name": guided}]})
+    assert labels == {"m": "mcts+transformer_grid6"}
 
 
 def test_wide_tables_are_split_to_fit_the_window() -> None:
