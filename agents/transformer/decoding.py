@@ -440,12 +440,16 @@ class _TrunkStack:
     ROOM = 64
     """Tokens of room past ``top`` for the paths' own tokens (more: the stack is rebuilt)."""
 
-    def __init__(self, entries: list[_Entry], pad_id: int, room: int = ROOM) -> None:
+    def __init__(self, entries: list[_Entry], pad_id: int) -> None:
         self.pad = pad_id
         self.row = {id(e): i for i, e in enumerate(entries)}
         self.entries = entries
-        self.cache = KVCache.stack([e.trunk for e in entries], room, pad_id)  # type: ignore[misc]
-        for e in entries:
+        self._build(self.ROOM)
+
+    def _build(self, room: int) -> None:
+        """Stack every entry's current trunk anew, with ``room`` tokens past the longest."""
+        self.cache = KVCache.stack([e.trunk for e in self.entries], room, self.pad)  # type: ignore[misc]
+        for e in self.entries:
             e.dirty = False
 
     def update(self, entries: list[_Entry]) -> None:
@@ -457,8 +461,8 @@ class _TrunkStack:
                 continue
             assert e.trunk is not None and e.trunk.ids is not None
             i, L = self.row[id(e)], e.trunk.length
-            if L + self.ROOM > c.capacity:  # no room left: a bigger stack
-                self.__init__(self.entries, self.pad)  # type: ignore[misc]
+            if L + self.ROOM > c.capacity:  # no room left: a bigger stack (copies every trunk)
+                self._build(self.ROOM)
                 return
             top = c.length
             if L > top:  # clear what earlier forwards wrote past the old top
@@ -477,7 +481,7 @@ class _TrunkStack:
         (every other row reads padding)."""
         R = max(len(r) for r in rest)
         if R > self.cache.capacity - self.cache.length:
-            self.__init__(self.entries, self.pad, room=2 * R)  # type: ignore[misc]
+            self._build(2 * R)
         x = torch.full((len(self.entries), R), self.pad, dtype=torch.long)
         for i, r in zip(rows.tolist(), rest, strict=True):
             x[i, : len(r)] = torch.as_tensor(r, dtype=torch.long)
