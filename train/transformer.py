@@ -579,6 +579,7 @@ def main(
             if lead:
                 record = _evaluate(model, codec, evals, c, step, clocks, losses)
                 _append(log, record)
+                write_curve(out)
                 if writer is not None:
                     for key, value in record.items():
                         if key.startswith("eval/"):
@@ -728,6 +729,25 @@ def _evaluate(
         rec["eval/beam_exact"] = beam
         rec["eval/lookahead_gain"] = beam - greedy
     return rec
+
+
+def write_curve(folder: str | Path) -> Path:
+    """``folder/curve.csv``: the learning curve (held-out exact and the other logged figures vs
+    step and CPU-minutes) from ``folder/log.jsonl``, one row per evaluation, written atomically."""
+    import csv
+    import io
+
+    folder = Path(folder)
+    rows = [json.loads(x) for x in (folder / "log.jsonl").read_text().splitlines() if x.strip()]
+    keys = sorted({k for r in rows for k in r})
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(keys)
+    for r in rows:
+        w.writerow([f"{r[k]:.4f}" if isinstance(r.get(k), float) else r.get(k, "") for k in keys])
+    path = folder / "curve.csv"
+    _atomic(path, lambda p: Path(p).write_text(buf.getvalue(), encoding="utf-8"))
+    return path
 
 
 def _append(path: Path, record: dict[str, Any]) -> None:

@@ -66,6 +66,10 @@ def test_training_learns_and_writes_checkpoints(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in lines] == [30, 60]
     assert lines[-1]["train/loss"] < 0.6 * lines[0]["train/loss"]
+    curve = (out / "curve.csv").read_text().splitlines()  # the learning curve, one row an eval
+    head = curve[0].split(",")
+    assert len(curve) == 3 and {"step", "cpu_minutes", "eval/exact"} <= set(head)
+    assert [row.split(",")[head.index("step")] for row in curve[1:]] == ["30", "60"]
     info = json.loads((out / "config.json").read_text())
     assert info["vocab"]["scheme"] == "grid_cells" and info["step"] == 60
     assert "wte.weight" in load_file(str(out / "model.safetensors"))
