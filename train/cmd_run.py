@@ -76,15 +76,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def short_label(name: str) -> str:
-    """An agent name without checkpoint folders and default-looking noise, for a terminal table."""
-    for noise in ("ckpt=", "checkpoints/", "transformer_", "deepthinking_", ",n_iter=auto"):
-        name = name.replace(noise, "")
-    return name[:40]
-
-
 def headline(results: dict[str, Any], suites: tuple[str, ...] = HEADLINE_SUITES) -> str:
     """The exact-path rate of every agent on the headline suites, as a plain-text table."""
+    from agents.harness.plots import agent_labels  # the report's short labels
+
+    labels = agent_labels(results)
     present = [s["name"] for s in results["suites"]]
     cols = [s for s in suites if s in present] or present[:8]
     rows = []
@@ -95,7 +91,7 @@ def headline(results: dict[str, Any], suites: tuple[str, ...] = HEADLINE_SUITES)
             exact = (per.get(s) or {}).get("exact") or {}
             mean = exact.get("mean")
             cells.append("  -  " if mean is None else f"{100 * mean:5.1f}")
-        rows.append((short_label(a.get("label") or a["name"]), cells))
+        rows.append((labels[a["spec"]], cells))
     width = max(12, *(len(name) for name, _ in rows))
     short = [c.replace("loops_", "").replace("target_", "t_")[:9] for c in cols]
     lines = [f"{'exact %':<{width}} " + " ".join(f"{c:>9}" for c in short)]

@@ -9,7 +9,6 @@ the order they were given). Tables are ``(header, rows)`` of strings for Markdow
 from __future__ import annotations
 
 import re
-
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path

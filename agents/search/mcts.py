@@ -182,8 +182,9 @@ class _Forest:
         # counters per task
         self.nodes, self.forward = np.zeros(n, np.int64), np.zeros(n, np.int64)
         self.steps, self.sims = np.zeros(n, np.int64), np.zeros(n, np.int64)
-        # tasks the prior cannot read (uniform everywhere: its zeros read as uniform)
-        self.blind = np.zeros(n, np.bool_)
+        # tasks no prior informs: every task without a prior_fn, and those it cannot read
+        # (uniform everywhere: the prior's zeros read as uniform)
+        self.blind = np.full(n, cfg.prior_fn is None)
         reads = getattr(cfg.prior_fn, "reads", None)
         if reads is not None:
             self.blind = ~np.asarray(reads(self.tasks), np.bool_).reshape(n)
@@ -287,9 +288,8 @@ class _Forest:
                   self.gumbel, self.sh_visits, self.raw_value)  # fmt: skip
         move = self.length - 1
         staged = active  # simulations with a model call between select and backup
-        if cfg.evaluate != "value":  # no model (or one that cannot read): one compiled call
-            fused_rows = active[self.blind[active]] if use_prior else active
-            staged = active[~self.blind[active]] if use_prior else active[:0]
+        if cfg.evaluate != "value":  # tasks no prior informs: every simulation in one call
+            fused_rows, staged = active[self.blind[active]], active[~self.blind[active]]
             if len(fused_rows):
                 fused = K.simulate_fused if cfg.threads == 1 else K.simulate_fused_parallel
                 if cfg.threads > 1:
@@ -430,8 +430,9 @@ class MCTSAgent(BaseAgent):
 
     DEFAULTS: dict[str, Any] = dict(
         simulations=100, c_uct=1.4, discount=0.95, rollout_depth=None, max_steps=None,
-        steps_per_cell=4.0, stop_on_revisit=False, seed=0, prior_fn=None, value_fn=None, prior_mix=0.0, evaluate="auto", root="puct", reuse=False,
-        prior=None, max_considered=16, gumbel_scale=1.0, threads=1,
+        steps_per_cell=4.0, stop_on_revisit=False, seed=0, prior_fn=None, value_fn=None,
+        prior_mix=0.0, evaluate="auto", root="puct", reuse=False, prior=None, max_considered=16,
+        gumbel_scale=1.0, threads=1,
     )  # fmt: skip
 
     def __init__(

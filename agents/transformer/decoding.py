@@ -589,8 +589,8 @@ class MovePrior:
         """``bool[B]``: whether the model can read each task at all (False: the vocabulary cannot
         write it, or its prompt fills the context; the prior is then uniform for every path)."""
         n_ctx = self.model.config.n_ctx
-        return np.array(
-            [not isinstance(p, str) and len(p) <= n_ctx for p in self.codec.prompts(tasks)],
+        return np.array(  # the entries keep the prompts for the calls that follow
+            [not isinstance(e.prompt, str) and len(e.prompt) <= n_ctx for e in self._entries(tasks)],
             np.bool_,
         )
 
@@ -638,19 +638,7 @@ class MovePrior:
             else:  # nothing fits the context: uniform
                 e.priors[key] = np.full(4, 0.25)
         self._run_prompts([j[0] for j in jobs])
-        if self.trunk_mode:
-            probs = self._by_trunk(jobs)
-            groups: dict[tuple[int, int], list[int]] = {}
-        else:
-            probs = np.zeros((len(jobs), 4))
-            groups = {}
-        for i, (e, ids, *_) in enumerate(jobs):
-            if not self.trunk_mode:
-                groups.setdefault((len(e.prompt), len(ids)), []).append(i)
-        for (plen, _), idx in groups.items():
-            for s in range(0, len(idx), self.batch_size):
-                part = idx[s : s + self.batch_size]
-                probs[part] = self._group(self.banks[plen], [jobs[i] for i in part])
+        probs = self._by_trunk(jobs) if self.trunk_mode else self._by_length(jobs)
         for (e, _ids, _m, rows, key), p in zip(jobs, probs, strict=True):
             total = p.sum()
             p = p / total if total > 0 else np.full(4, 0.25)
@@ -658,19 +646,34 @@ class MovePrior:
             e.priors[key] = p
         return out.astype(np.float32)
 
+    def _by_length(self, jobs: list) -> np.ndarray:
+        """``float64[len(jobs), 4]`` unnormalised move probabilities, each path run whole over
+        its prompt's cache; paths of one (prompt, path) length share a forward."""
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, (e, ids, *_) in enumerate(jobs):
+            groups.setdefault((len(e.prompt), len(ids)), []).append(i)
+        probs = np.zeros((len(jobs), 4))
+        for (plen, _), idx in groups.items():
+            for s in range(0, len(idx), self.batch_size):
+                part = idx[s : s + self.batch_size]
+                probs[part] = self._group(self.banks[plen], [jobs[i] for i in part])
+        return probs
+
     # -- trunk mode ---------------------------------------------------------------------------
     def _by_trunk(self, jobs: list) -> np.ndarray:
         """``float64[len(jobs), 4]`` unnormalised move probabilities, each path run past its
         task's trunk (see the class docstring); one-token steps only."""
         if not jobs:
             return np.zeros((0, 4))
-        for e, ids, *_ in jobs:
-            self._follow(e, ids)
-        for e, ids, *_ in jobs:  # a later path of the call may have grown the trunk past this one
-            k = _common(e.trunk_ids, ids)
-            if k < len(e.trunk_ids):
-                self._cut(e, k)
-        asked = list({id(e): e for e, *_ in jobs}.values())
+        paths: dict[int, tuple[_Entry, list[list[int]]]] = {}
+        rounds: dict[int, list[int]] = {}  # round r: the r-th path of each task (a row each)
+        for j, (e, ids, *_) in enumerate(jobs):
+            mine = paths.setdefault(id(e), (e, []))[1]
+            rounds.setdefault(len(mine), []).append(j)
+            mine.append(ids)
+        for e, mine in paths.values():
+            self._follow(e, mine)
+        asked = [e for e, _ in paths.values()]
         if (
             self._stack is None
             or any(id(e) not in self._stack.row for e in asked)
@@ -678,17 +681,9 @@ class MovePrior:
         ):
             self._stack = _TrunkStack(asked, self.codec.pad_id)
         stack = self._stack
-        stack.update([e for e, *_ in jobs])
-        rounds: list[list[int]] = []  # each task at most once a round (one row each)
-        for j, (e, *_) in enumerate(jobs):
-            for rnd in rounds:
-                if all(jobs[i][0] is not e for i in rnd):
-                    rnd.append(j)
-                    break
-            else:
-                rounds.append([j])
+        stack.update(asked)
         out = np.zeros((len(jobs), 4))
-        for rnd in rounds:
+        for rnd in rounds.values():
             part = [jobs[i] for i in rnd]
             rest = [ids[len(e.trunk_ids) :] for e, ids, *_ in part]
             lens = torch.as_tensor([len(r) for r in rest], dtype=torch.long)
@@ -703,19 +698,19 @@ class MovePrior:
                     out[j, a] = math.exp(float(last[k, step[0]]))
         return out
 
-    def _follow(self, e: _Entry, ids: list[int]) -> None:
-        """Keep ``e``'s trunk a prefix of ``ids``; grow it along the recent paths."""
-        e.recent = (e.recent + [ids])[-self._RECENT :]
+    def _follow(self, e: _Entry, paths: list[list[int]]) -> None:
+        """Keep ``e``'s trunk a prefix of every one of ``paths`` (this call's, as ids); grow it
+        to their and the recent paths' common prefix once that is ``_GROW`` tokens longer."""
         if e.trunk is None:
             self._cut(e, 0)
-        k = _common(e.trunk_ids, ids)
-        if k < len(e.trunk_ids):
-            self._cut(e, k)
-        grow = len(ids)
-        for other in e.recent[:-1]:
-            grow = min(grow, _common(other, ids))
+        keep = min(_common(e.trunk_ids, p) for p in paths)
+        if keep < len(e.trunk_ids):
+            self._cut(e, keep)
+        e.recent = (e.recent + paths)[-self._RECENT :]
+        first = paths[0]
+        grow = min(_common(first, p) for p in [*paths, *e.recent])
         if grow - len(e.trunk_ids) >= self._GROW:
-            self._extend(e, ids[len(e.trunk_ids) : grow])
+            self._extend(e, first[len(e.trunk_ids) : grow])
 
     def _cut(self, e: _Entry, k: int) -> None:
         """Cut ``e``'s trunk back to its first ``k`` path tokens (0: the prompt alone)."""

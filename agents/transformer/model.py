@@ -180,22 +180,15 @@ class KVCache:
 
     @staticmethod
     def concat(caches: list[KVCache]) -> KVCache:
-        """The batch rows of several caches of one length, in order (no room reserved)."""
+        """The batch rows of several unpadded caches of one length, in order (no room reserved)."""
         if len(caches) == 1:
             return caches[0]
         n = caches[0].length
         ids = [c.ids for c in caches]
-        valid = None
-        if any(c.valid is not None for c in caches):
-            valid = torch.cat([
-                c.valid[:, :n] if c.valid is not None else torch.ones(c.keys[0].shape[0], n, dtype=torch.bool)
-                for c in caches
-            ])  # fmt: skip
         return KVCache(
             [torch.cat([k[:, :, :n] for k in layer]) for layer in zip(*(c.keys for c in caches), strict=True)],
             [torch.cat([v[:, :, :n] for v in layer]) for layer in zip(*(c.values for c in caches), strict=True)],
             None if ids[0] is None else torch.cat([i[:, :n] for i in ids]),  # type: ignore[index]
-            valid=valid,
         )
 
     def _room(self, need: int) -> bool:
@@ -387,8 +380,7 @@ class CausalSelfAttention(nn.Module):
                 _extend(past[0] if past else None, k, write),
                 _extend(past[1] if past else None, v, write),
             )
-            S = write.start + T
-            k, v = kv[0][:, :, :S], kv[1][:, :, :S]  # (B, H, S, D)
+            k, v = kv[0][:, :, : write.start + T], kv[1][:, :, : write.start + T]  # (B, H, S, D)
         S = k.shape[2]
         drop = self.dropout if self.training else 0.0
         if T == 1 and mask is None and drop == 0.0:  # one query (a decoding step): two small

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,13 @@ def test_run_quick_end_to_end(tmp_path, capsys):
     random_fork = next(n for n in names if n.startswith("random_fork"))
     assert results["results"][random_fork]["in_distribution"]["exact"]["mean"] < 1.0
     assert json.loads((out / "experiment.json").read_text())["quick"] is True
+    # the terminal's headline table labels agents as the report does
+    from agents.harness.plots import agent_labels
+
+    table = printed[printed.index("exact %") :]
+    for label in agent_labels(results).values():
+        assert label in table
+    assert re.search(r"^bfs +100\.0 ", table, re.M)
 
 
 @pytest.mark.slow
