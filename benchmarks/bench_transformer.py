@@ -33,7 +33,7 @@ from agents.transformer.decoding import Codec, _step, decode  # noqa: E402
 from agents.transformer.model import GPT, GPTConfig  # noqa: E402
 from maze_env.dataset import DatasetConfig, MazeDataset  # noqa: E402
 from maze_env.solve import batch_shortest_path_arrays  # noqa: E402
-from maze_env.tokens import Vocabulary  # noqa: E402
+from maze_env.tokens import Vocabulary, make_vocabulary  # noqa: E402
 from train.transformer import loss_targets  # noqa: E402
 
 
@@ -80,7 +80,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     if not args.default_malloc:
         keep_freed_memory()
-    vocab = Vocabulary(16, "grid")
+    vocab = make_vocabulary(16, "grid")
     ds = MazeDataset.from_config(
         DatasetConfig(shape=(6, 6), n=2000 if args.quick else 4000, seed=77)
     )

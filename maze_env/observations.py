@@ -246,11 +246,11 @@ class TokenEncoder(Encoder):
 
     def __init__(self, cfg: EnvConfig, n: int, *, scheme: str = "aotp", vocab: Any = None) -> None:
         super().__init__()
-        from maze_env.tokens import Vocabulary
+        from maze_env.tokens import make_vocabulary
         from maze_env.tokens.schemes import PATH_END, TARGET_START
 
         rows, cols = cfg.grid_shape
-        vocab = Vocabulary(cfg.grid_shape, scheme) if vocab is None else vocab
+        vocab = make_vocabulary(cfg.grid_shape, scheme) if vocab is None else vocab
         if vocab.max_shape[0] < rows or vocab.max_shape[1] < cols:
             raise ValueError(
                 f"tokens observation: mazes up to {rows}x{cols} need a vocabulary with max_shape >= "

@@ -25,8 +25,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from maze_env.maze import Maze, MazeBatch, check_cell
-from maze_env.tokens.schemes import PADDING, PATH_END, PATH_START, GridScheme, _check_path
-from maze_env.tokens.vocab import PathsArg, Vocabulary, check_batch
+from maze_env.tokens.schemes import (
+    PADDING,
+    PATH_END,
+    PATH_START,
+    GridScheme,
+    check_path,
+    get_scheme,
+)
+from maze_env.tokens.vocab import PathsArg, Vocabulary, check_batch, parse_max_shape
 from maze_env.types import ACTION_DELTAS, Coord, Shape
 
 EOL = "<EOL>"
@@ -64,7 +71,7 @@ def tokenize_grid(
     """
     origin = check_cell(origin, maze.shape, "origin")
     target = check_cell(target, maze.shape, "target")
-    cells = _check_path(path, maze.shape)
+    cells = check_path(path, maze.shape)
     sides = open_sides(maze.connections[None])[0]
     out: list[str] = []
     for r in range(maze.shape[0]):
@@ -273,7 +280,8 @@ def _read_cells(tokens: list[str], offset: int, problems: list[str]) -> list[Coo
 
 
 class GridVocabulary(Vocabulary):
-    """:class:`Vocabulary` of a grid scheme (built by ``Vocabulary(max_shape, "grid")``).
+    """:class:`Vocabulary` of a grid scheme (``GridVocabulary(max_shape, "grid")``, or
+    :func:`~maze_env.tokens.make_vocabulary` for any scheme).
 
     Ids: ``<PATH_START> <PATH_END> <EOL> UP RIGHT DOWN LEFT`` (0..6), the 64 cell tokens
     (``7 + 16 * marker + sides``, marker in ``c o t x`` order), for ``grid_cells`` ``row0..`` and
@@ -282,15 +290,14 @@ class GridVocabulary(Vocabulary):
     """
 
     def __init__(self, max_shape: int | Shape, scheme: str | GridScheme = "grid") -> None:
-        from maze_env.tokens.schemes import get_scheme
-
-        rows, cols = (
-            (max_shape, max_shape) if isinstance(max_shape, (int, np.integer)) else max_shape
-        )
-        if int(rows) < 1 or int(cols) < 1:
-            raise ValueError(f"max_shape must be positive (rows, cols), got {max_shape!r}")
-        self.max_shape = (int(rows), int(cols))
-        self.scheme = get_scheme(scheme)  # type: ignore[assignment]
+        sch = get_scheme(scheme)
+        if not isinstance(sch, GridScheme):
+            raise ValueError(
+                f"scheme {sch.name!r} is not a grid scheme (grid, grid_cells); build its "
+                f"vocabulary with maze_env.tokens.make_vocabulary(max_shape, {sch.name!r})"
+            )
+        self.max_shape = parse_max_shape(max_shape)
+        self.scheme = sch  # type: ignore[assignment]
         tokens = list(GRID_SPECIAL) + [f"{m}{s}" for m in MARKERS for s in range(16)]
         if self.scheme.path == "cells":  # type: ignore[union-attr]
             tokens += [f"row{k}" for k in range(self.max_shape[0])]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from maze_env.maze import Maze, Task
+from maze_env.tokens.grid import looks_like_grid, parse_grid
 from maze_env.tokens.schemes import (
     ADJLIST_END,
     ADJLIST_START,
@@ -318,12 +319,6 @@ def _check_path(parsed: Parsed, problems: _Problems) -> None:
                 problems.add(f"path crosses a wall from {a} to {cell} (path[{i - 1}] -> path[{i}])")
 
 
-def _looks_like_grid(tokens: list[str]) -> bool:
-    from maze_env.tokens.grid import looks_like_grid
-
-    return looks_like_grid(tokens)
-
-
 def parse(
     tokens: Sequence[str] | str, shape: Shape | None = None, *, scheme: str | None = None
 ) -> Parsed:
@@ -362,9 +357,7 @@ def _parse(
     if isinstance(tokens, str):
         tokens = tokens.split()
     tokens = [t if isinstance(t, str) else str(t) for t in tokens]
-    if scheme in ("grid", "grid_cells") or (scheme is None and _looks_like_grid(tokens)):
-        from maze_env.tokens.grid import parse_grid
-
+    if scheme in ("grid", "grid_cells") or (scheme is None and looks_like_grid(tokens)):
         maze, origin, target, path = parse_grid(tokens, shape, problems)
         parsed = Parsed(maze, origin, target, path)
         if path is not None and not path:

@@ -1,4 +1,7 @@
-"""Token schemes and :func:`tokenize`: a task as the maze-dataset "AOTP" text and its variants.
+"""Token schemes: a task as the maze-dataset "AOTP" text and its variants, and the grid schemes.
+
+The schemes, their special tokens and the helpers shared by :func:`~maze_env.tokens.tokenize`
+(:mod:`maze_env.tokens.tokenizer`) and the vocabularies.
 
 AOTP (adjacency list, origin, target, path) is the format of maze-dataset (Ivanitskiy et al.,
 2023, https://github.com/understanding-search/maze-dataset); one token per space-separated string::
@@ -25,11 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from maze_env.maze import Maze, check_cell
+from maze_env.maze import check_cell
 from maze_env.types import Coord
 
 ADJLIST_START, ADJLIST_END = "<ADJLIST_START>", "<ADJLIST_END>"
@@ -199,67 +201,11 @@ def order_edges(
 
 
 # ------------------------------------------------------------------------------------------------
-# tokenize
+# paths (shared by the tokenizers of every scheme)
 # ------------------------------------------------------------------------------------------------
 
 
-def tokenize(
-    maze: Maze,
-    origin: Coord,
-    target: Coord,
-    path: Sequence[Coord] | None = None,
-    scheme: str | Scheme | GridScheme = "aotp",
-    rng: np.random.Generator | None = None,
-) -> list[str]:
-    """A task (and optionally its path) as tokens.
-
-    Args:
-        maze: the maze.
-        origin: start cell ``(row, col)``.
-        target: goal cell.
-        path: cells from origin to target; ``None`` gives the prompt, which ends with
-            ``<PATH_START>`` (as maze-dataset's prompts do).
-        scheme: a name from :data:`SCHEMES` (default ``"aotp"``: maze-dataset's text exactly).
-        rng: numpy Generator for the edge order and directions; ``None``: sorted (module docs).
-            Grid schemes have no edge order and ignore it.
-
-    Returns:
-        The tokens; ``" ".join(tokens)`` is the text form.
-
-    Raises:
-        ValueError: unknown scheme, or a cell outside the maze.
-    """
-    sch = get_scheme(scheme)
-    if isinstance(sch, GridScheme):
-        from maze_env.tokens.grid import tokenize_grid
-
-        return tokenize_grid(maze, origin, target, path, sch)
-    cols = maze.shape[1]
-    origin = check_cell(origin, maze.shape, "origin")
-    target = check_cell(target, maze.shape, "target")
-    cells = _check_path(path, maze.shape)
-    names = _cell_names(maze.shape, sch.split)
-    first, second = _slot_ids(maze.shape)
-    mask = edge_mask(maze.connections[None], sch.walls)
-    slots, flips, counts = order_edges(mask, rng, not sch.sorted)
-    out = [ADJLIST_START]
-    n = int(counts[0])
-    for slot, flip in zip(slots[0, :n].tolist(), flips[0, :n].tolist(), strict=True):
-        a, b = (second[slot], first[slot]) if flip else (first[slot], second[slot])
-        out += names[a]
-        out.append(sch.connector)
-        out += names[b]
-        out.append(ENDLINE)
-    out += [ADJLIST_END, ORIGIN_START, *names[origin[0] * cols + origin[1]], ORIGIN_END]
-    out += [TARGET_START, *names[target[0] * cols + target[1]], TARGET_END, PATH_START]
-    if path is not None:
-        for r, c in cells:
-            out += names[r * cols + c]
-        out.append(PATH_END)
-    return out
-
-
-def _check_path(path: Sequence[Coord] | None, shape: tuple[int, int]) -> list[tuple[int, int]]:
+def check_path(path: Sequence[Coord] | None, shape: tuple[int, int]) -> list[tuple[int, int]]:
     """``path`` as a list of int pairs inside ``shape``, else a ``ValueError`` naming the cell."""
     if not path:
         return []
@@ -272,18 +218,3 @@ def _check_path(path: Sequence[Coord] | None, shape: tuple[int, int]) -> list[tu
         i = int(np.argmax(bad))
         check_cell(path[i], shape, f"path[{i}]")  # raises with the usual message
     return [(r, c) for r, c in arr.tolist()]
-
-
-@lru_cache(maxsize=64)
-def _cell_names(shape: tuple[int, int], split: bool) -> tuple[tuple[str, ...], ...]:
-    """The tokens of every cell, indexed by ``r * cols + c``."""
-    sch = Scheme("", split=split)
-    return tuple(tuple(sch.coord_tokens((r, c))) for r in range(shape[0]) for c in range(shape[1]))
-
-
-@lru_cache(maxsize=64)
-def _slot_ids(shape: tuple[int, int]) -> tuple[list[int], list[int]]:
-    """Flat cell ids (``r * cols + c``) of the first and second cell of every edge slot."""
-    first, second = slot_cells(shape)
-    cols = shape[1]
-    return (first @ [cols, 1]).tolist(), (second @ [cols, 1]).tolist()

@@ -58,26 +58,22 @@ class Vocabulary:
 
     Args:
         max_shape: the largest ``(rows, cols)`` (an int means square).
-        scheme: a name from :data:`~maze_env.tokens.SCHEMES`; fixes the coordinate tokens and
-            what :meth:`encode_tasks` writes. A grid scheme gives a
-            :class:`~maze_env.tokens.grid.GridVocabulary`.
+        scheme: a name from :data:`~maze_env.tokens.SCHEMES` of an AOTP scheme; fixes the
+            coordinate tokens and what :meth:`encode_tasks` writes. A grid scheme has its own
+            layout, :class:`~maze_env.tokens.grid.GridVocabulary`;
+            :func:`~maze_env.tokens.make_vocabulary` builds the right one for any scheme.
     """
 
-    def __new__(cls, max_shape: int | Shape = 6, scheme: str | Scheme = "aotp") -> Vocabulary:
-        if cls is Vocabulary and not isinstance(get_scheme(scheme), Scheme):
-            from maze_env.tokens.grid import GridVocabulary  # a grid scheme: its own layout
-
-            return super().__new__(GridVocabulary)
-        return super().__new__(cls)
-
     def __init__(self, max_shape: int | Shape, scheme: str | Scheme = "aotp") -> None:
-        rows, cols = (
-            (max_shape, max_shape) if isinstance(max_shape, (int, np.integer)) else max_shape
-        )
-        if int(rows) < 1 or int(cols) < 1:
-            raise ValueError(f"max_shape must be positive (rows, cols), got {max_shape!r}")
-        self.max_shape: Shape = (int(rows), int(cols))
-        self.scheme = get_scheme(scheme)
+        sch = get_scheme(scheme)
+        if not isinstance(sch, Scheme):
+            raise ValueError(
+                f"scheme {sch.name!r} is a grid scheme: its vocabulary is a GridVocabulary; "
+                f"build it with maze_env.tokens.make_vocabulary(max_shape, {sch.name!r})"
+            )
+        self.max_shape: Shape = parse_max_shape(max_shape)
+        self.scheme = sch
+        rows, cols = self.max_shape
         tokens = list(SPECIAL_TOKENS)
         if self.scheme.split:
             tokens += [COORD_PRE, COORD_INTRA, COORD_POST]
@@ -302,6 +298,16 @@ class Vocabulary:
             i = int(np.searchsorted(np.cumsum(lengths), np.argmax(bad), side="right"))
             raise ValueError(f"path {i} has a cell outside the {rows}x{cols} grid")
         return flat @ np.array([cols, 1]), lengths
+
+
+def parse_max_shape(max_shape: int | Shape) -> Shape:
+    """``max_shape`` as ``(rows, cols)`` (an int means square), else a ``ValueError``."""
+    rows, cols = (
+        (max_shape, max_shape) if isinstance(max_shape, (int, np.integer)) else max_shape
+    )
+    if int(rows) < 1 or int(cols) < 1:
+        raise ValueError(f"max_shape must be positive (rows, cols), got {max_shape!r}")
+    return (int(rows), int(cols))
 
 
 def check_batch(

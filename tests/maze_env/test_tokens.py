@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from maze_env import Maze, Task, generate
 from maze_env.solve import shortest_path
-from maze_env.tokens import PADDING, SCHEMES, SPECIAL_TOKENS, Vocabulary, parse, tokenize
+from maze_env.tokens import PADDING, SCHEMES, SPECIAL_TOKENS, Vocabulary, make_vocabulary, parse, tokenize
 
 HAND = Maze.from_edges((2, 2), [((0, 0), (0, 1)), ((0, 1), (1, 1)), ((1, 0), (1, 1))])
 HAND_TEXT = (
@@ -201,7 +201,7 @@ def test_vocabulary_encode_decode() -> None:
 
 @pytest.mark.parametrize("scheme", list(SCHEMES))
 def test_encode_tasks_matches_tokenize(scheme: str) -> None:
-    v = Vocabulary((10, 10), scheme)
+    v = make_vocabulary((10, 10), scheme)
     for shape in [(6, 6), (3, 5)]:
         mazes = [generate("dfs", shape, seed=s) for s in range(8)]
         tasks = [Task(m, (0, 0), (shape[0] - 1, shape[1] - 1)) for m in mazes]
@@ -343,7 +343,7 @@ def test_grid_exact_text_and_length() -> None:
 
 
 def test_grid_vocabulary_is_size_independent() -> None:
-    small, big = Vocabulary(4, "grid"), Vocabulary((30, 30), "grid")
+    small, big = make_vocabulary(4, "grid"), make_vocabulary((30, 30), "grid")
     assert small.tokens == big.tokens and len(small) == 7 + 64 + 1
     tasks = [Task(generate("dfs", (12, 9), seed=s), (0, 0), (11, 8)) for s in range(3)]
     ids = small.encode_tasks(tasks, paths="shortest")  # larger than max_shape: fine for moves
@@ -351,7 +351,7 @@ def test_grid_vocabulary_is_size_independent() -> None:
         tasks[0].maze, (0, 0), (11, 8), shortest_path(tasks[0].maze, (0, 0), (11, 8)), "grid"
     )
     with pytest.raises(ValueError, match=r"12x9 maze does not fit .* max_shape \(4, 4\)"):
-        Vocabulary(4, "grid_cells").encode_tasks(tasks)
+        make_vocabulary(4, "grid_cells").encode_tasks(tasks)
     with pytest.raises(ValueError, match="not a single move"):
         small.encode_tasks(tasks[:1], paths=[[(0, 0), (0, 2)]])
 

@@ -12,7 +12,7 @@ from agents.transformer.decoding import Codec, decode, move_prior
 from agents.transformer.model import GPTConfig, KVCache
 from maze_env import Maze, Task
 from maze_env.solve import shortest_path
-from maze_env.tokens import Vocabulary
+from maze_env.tokens import Vocabulary, make_vocabulary
 
 # a 3x3 maze: a corridor along the top row and the right column, and a dead-end branch
 #   (0,0)-(0,1)-(0,2)
@@ -73,7 +73,7 @@ class Scripted:
 def scripted(
     moves_after: Callable[[list[int]], dict[int, float]], vocab: Vocabulary | None = None
 ) -> tuple[Scripted, Codec]:
-    vocab = vocab or Vocabulary(3, "grid")
+    vocab = vocab or make_vocabulary(3, "grid")
     start = vocab.id_of("<PATH_START>")
 
     def policy(hist: list[int]) -> np.ndarray:
@@ -171,7 +171,7 @@ def test_move_prior_single_and_multi_token_steps() -> None:
     assert prior.shape == (2, 4) and prior.dtype == np.float32
     np.testing.assert_allclose(prior.sum(1), 1.0, rtol=1e-5)
     assert prior.argmax(1).tolist() == [1, 2]  # right, then down
-    cells_vocab = Vocabulary(3, "grid_cells")
+    cells_vocab = make_vocabulary(3, "grid_cells")
     row, col = cells_vocab.row_base, cells_vocab.col_base  # type: ignore[attr-defined]
     want = [(0, 0), (0, 1), (0, 2), (1, 2), (2, 2)]
 
@@ -189,7 +189,7 @@ def test_move_prior_single_and_multi_token_steps() -> None:
 def test_a_task_the_vocabulary_cannot_write_fails_cleanly() -> None:
     from maze_env import generate
 
-    model, codec = scripted(oracle, Vocabulary(3, "grid_cells"))
+    model, codec = scripted(oracle, make_vocabulary(3, "grid_cells"))
     big = Task(generate("dfs", (4, 4), seed=1), (0, 0), (3, 3))
     res = decode(model, codec, [big, TASK], "greedy")  # type: ignore[arg-type]
     assert res[0].cells == [(0, 0)] and "cannot encode the task" in res[0].problems[0]

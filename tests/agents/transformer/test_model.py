@@ -138,9 +138,9 @@ def test_overfits_one_batch() -> None:
 def _grid_batch(scheme: str, shapes: tuple[tuple[int, int], ...] = ((4, 4), (4, 4))) -> tuple:
     from maze_env.dataset import DatasetConfig, MazeDataset
     from maze_env.solve import shortest_path
-    from maze_env.tokens import Vocabulary
+    from maze_env.tokens import make_vocabulary
 
-    vocab = Vocabulary((8, 8), scheme)
+    vocab = make_vocabulary((8, 8), scheme)
     rows = []
     for i, shape in enumerate(shapes):
         cfg = DatasetConfig.from_dict({"generator": "dfs", "shape": list(shape), "n": 1, "seed": 40 + i})

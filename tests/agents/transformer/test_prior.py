@@ -13,7 +13,7 @@ from agents.transformer.model import GPT, GPTConfig
 from maze_env import Task, generate
 from maze_env.dataset import DatasetConfig, MazeDataset
 from maze_env.solve import shortest_path
-from maze_env.tokens import Vocabulary
+from maze_env.tokens import Vocabulary, make_vocabulary
 from maze_env.types import ACTION_DELTAS, Coord
 
 
@@ -95,7 +95,7 @@ CASES = [  # scheme, n_ctx (some paths of the walks run past the context)
 
 @pytest.mark.parametrize(("scheme", "n_ctx"), CASES)
 def test_fast_prior_equals_the_plain_formula(scheme: str, n_ctx: int) -> None:
-    vocab = Vocabulary((4, 4), scheme)
+    vocab = make_vocabulary((4, 4), scheme)
     codec = Codec(vocab)
     model = tiny_model(vocab, n_ctx)
     tasks = list(MazeDataset.from_config(DatasetConfig(shape=(4, 4), n=3, seed=7)))
@@ -116,7 +116,7 @@ def test_fast_prior_equals_the_plain_formula(scheme: str, n_ctx: int) -> None:
 
 
 def test_rotary_model_and_repeated_rows_in_one_call() -> None:
-    vocab = Vocabulary((4, 4), "grid_cells")
+    vocab = make_vocabulary((4, 4), "grid_cells")
     codec = Codec(vocab)
     model = tiny_model(vocab, 48, seed=3, pos="rotary")
     tasks = list(MazeDataset.from_config(DatasetConfig(shape=(4, 4), n=2, seed=9)))
@@ -130,7 +130,7 @@ def test_rotary_model_and_repeated_rows_in_one_call() -> None:
 
 
 def test_unwritable_tasks_and_empty_calls() -> None:
-    vocab = Vocabulary(3, "grid_cells")
+    vocab = make_vocabulary(3, "grid_cells")
     codec = Codec(vocab)
     model = tiny_model(vocab, 40)
     big = Task(generate("dfs", (4, 4), seed=1), (0, 0), (3, 3))  # larger than the vocabulary
@@ -150,7 +150,7 @@ def test_unwritable_tasks_and_empty_calls() -> None:
 def test_grid_rope_prefix_lm_model(scheme: str, path: str) -> None:
     # pos="grid" reads each new token's cell from the cached ids; the prefix LM sees the prompt
     # both ways, so its cache must come from the whole prompt in one call (as the bank does)
-    vocab = Vocabulary((4, 4), scheme)
+    vocab = make_vocabulary((4, 4), scheme)
     codec = Codec(vocab)
     torch.manual_seed(1)
     model = GPT(
@@ -172,7 +172,7 @@ def test_grid_rope_prefix_lm_model(scheme: str, path: str) -> None:
 
 
 def test_reads_says_which_tasks_get_the_uniform_prior_on_every_path() -> None:
-    vocab = Vocabulary((5, 5), "grid")
+    vocab = make_vocabulary((5, 5), "grid")
     codec = Codec(vocab)
     model = tiny_model(vocab, 26)  # a 4x4 prompt (21 tokens) fits; a 5x5 one (31) does not
     small = list(MazeDataset.from_config(DatasetConfig(shape=(4, 4), n=2, seed=1)))
@@ -193,7 +193,7 @@ def test_trunk_mode_follows_a_search_and_equals_the_plain_formula() -> None:
     what an MCTS asks (long shared starts, cut back when the search turns) equals the formula."""
     from agents.search import MCTSAgent
 
-    vocab = Vocabulary((8, 8), "grid")
+    vocab = make_vocabulary((8, 8), "grid")
     codec = Codec(vocab)
     torch.manual_seed(2)
     model = GPT(
