@@ -229,14 +229,13 @@ def main(argv: list[str] | None = None) -> int:
     rule = fit_auto_rule(rows)
     print("fitted n_iter auto rule:", json.dumps(rule))
     if args.write_auto:
-        from agents.deepthinking.weights import atomic_write
+        from agents.checkpoint import read_meta, write_meta
 
-        meta_path = Path(args.ckpt) / "meta.json"
-        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        meta = read_meta(args.ckpt)
         meta["n_iter_auto"] = {"min": rule["min"], "per_cell": rule["per_cell"]}
         meta["n_iter_needed"] = {str(k): v for k, v in rule["needed"].items()}
         meta["n_iter_auto_command"] = command
-        atomic_write(meta_path, (json.dumps(meta, indent=2) + "\n").encode())
+        write_meta(args.ckpt, meta)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

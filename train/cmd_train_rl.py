@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from train.config_args import apply_set, command_line, read_config_file
+from train.trainer_cli import add_trainer_parser
 
 DESCRIPTION = """\
 Train a stable-baselines3 / sb3-contrib policy on the native vector env (maze_env/sb3.py). Start
@@ -35,54 +35,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         f"  {name:<11} " + ", ".join(f"{k}={v}" for k, v in spec.items() if k != "progress")
         for name, spec in PRESETS.items()
     )
-    p = subparsers.add_parser(
-        "train-rl",
+
+    def extra(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--name", metavar="NAME", help="name in meta.json (default: the folder's name)")
+
+    return add_trainer_parser(
+        subparsers, "train-rl", "rl",
         help="train an RL policy (PPO / DQN / RecurrentPPO) with stable-baselines3",
-        description=DESCRIPTION,
-        epilog=EPILOG.format(presets=lines),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--preset", metavar="NAME", help="named config: " + ", ".join(PRESETS))
-    p.add_argument("--config", metavar="FILE", help="YAML of RLConfig fields (over the preset)")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a field, repeatable",
-    )
-    p.add_argument("--out", metavar="DIR", required=True, help="run / checkpoint folder")
-    p.add_argument("--name", metavar="NAME", help="name in meta.json (default: the folder's name)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
-    return p
-
-
-def build_config(args: argparse.Namespace) -> Any:
-    """The RLConfig of the command line (preset, then file, then --set), validated."""
-    from train.rl import RLConfig, preset
-
-    data: dict[str, Any] = {}
-    if args.preset:
-        data.update(preset(args.preset).to_dict())
-    if args.config:
-        data.update(read_config_file(args.config, "RLConfig"))
-    for item in args.set:
-        apply_set(data, item)
-    if args.no_progress:
-        data["progress"] = False
-    return RLConfig.from_dict(data).validate()
-
-
-def run(args: argparse.Namespace) -> int:
-    from train.rl import train
-
-    cfg = build_config(args)
-    meta = train(cfg, args.out, resume=args.resume, name=args.name, command=command_line())
-    e = (meta.get("best_eval") or {}).get("eval", {})
-    print(
-        f"{args.out}: {meta['env_steps']} env steps, {meta['wall_minutes']} min; best held-out "
-        f"success {e.get('success', float('nan')):.3f}, exact {e.get('exact', float('nan')):.3f}"
-    )
-    return 0
+        description=DESCRIPTION, epilog=EPILOG.format(presets=lines), extra=extra,
+    )  # fmt: skip

@@ -28,7 +28,6 @@ harness suites.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -37,24 +36,26 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import yaml
 from torch.nn import functional as F
 
+from agents.checkpoint import make_meta, selection, write_meta
 from agents.deepthinking.model import DTConfig, DTNet, encode_grids, path_pixels
-from agents.deepthinking.weights import atomic_write as _atomic_write
 from agents.deepthinking.weights import load_weights, save_weights
+from maze_env.files import atomic_write_bytes as _atomic_write
 from train.config_args import check_ints
+from train.config_base import TrainerConfig
 
 DT_SETS = ("dt_dfs_3", "dt_dfs_4", "dt_dfs_5", "dt_dfs_6", "dt_dfs_7", "dt_dfs_8", "dt_dfs_9")
 """The training sets of the shipped model (agents/training_sets.yaml): dfs 3x3 .. 9x9."""
 
 
 @dataclass
-class DTTrainConfig:
+class DTTrainConfig(TrainerConfig):
     """Arguments of ``mazebench train-dt`` (YAML keys are these field names; ``model`` a mapping).
 
     Attributes:
@@ -91,6 +92,14 @@ class DTTrainConfig:
             this process; 0 = no limit. A later ``--resume`` continues the schedule.
         out_dir: the run folder.
     """
+
+    KIND: ClassVar[str] = "deepthinking"
+    RESUME_FREE: ClassVar[frozenset[str]] = frozenset(
+        ("steps", "max_minutes", "eval_every", "eval_n", "log_every", "ckpt_every", "out_dir")
+    )
+    """Fields a resumed run may change: none of them changes the weights' trajectory (validation
+    draws nothing from the training RNG; a run folder may be moved or copied, e.g. into
+    checkpoints/)."""
 
     model: DTConfig = field(default_factory=DTConfig)
     training_sets: list[str] = field(default_factory=lambda: list(DT_SETS))
@@ -135,26 +144,6 @@ class DTTrainConfig:
             raise ValueError(
                 "DTTrainConfig.training_sets is empty; name sets of agents/training_sets.yaml"
             )
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DTTrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(
-                f"unknown train-dt config keys {sorted(unknown)}; known: {sorted(known)}"
-            )
-        return cls(**data)
-
-    @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str]) -> DTTrainConfig:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of DTTrainConfig fields")
-        return cls.from_dict(data)
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -204,13 +193,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     ),
 }
 """Named overrides of :class:`DTTrainConfig` (``mazebench train-dt --preset NAME``)."""
-
-
-def preset(name: str, **overrides: Any) -> DTTrainConfig:
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
-    data = {**PRESETS[name], **overrides}
-    return DTTrainConfig.from_dict(data)
+DTTrainConfig.PRESETS = PRESETS
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -383,13 +366,6 @@ def load_checkpoint(out: Path, net: DTNet, opt: torch.optim.Optimizer) -> dict[s
 
 
 # -- validation and the loop --------------------------------------------------------------------
-RESUME_FREE = (
-    "steps", "max_minutes", "eval_every", "eval_n", "log_every", "ckpt_every", "out_dir",
-)
-"""Fields a resumed run may change: none of them changes the weights' trajectory (validation
-draws nothing from the training RNG; a run folder may be moved or copied, e.g. into checkpoints/)."""
-
-
 def val_score(metrics: dict[str, float]) -> tuple[float, float]:
     """How :func:`main` ranks validations for ``best/``: exact on the largest validation size
     first (extrapolation is what the net is for), then the mean over every size."""
@@ -459,15 +435,9 @@ def main(
             f"{out} already holds a checkpoint; pass --resume or choose another out_dir"
         )
     if resume:
-        saved = (
-            DTTrainConfig.from_yaml(out / "config.yaml") if (out / "config.yaml").exists() else None
-        )
-        free = {k: getattr(cfg, k) for k in RESUME_FREE}
-        if saved is not None and dataclasses.replace(saved, **free) != cfg:
-            raise ValueError(
-                f"--resume with a config that differs from {out / 'config.yaml'} (only "
-                f"{', '.join(RESUME_FREE)} may change)"
-            )
+        if (out / "config.yaml").exists():
+            saved = yaml.safe_load((out / "config.yaml").read_text(encoding="utf-8")) or {}
+            cfg.check_resume(saved, str(out / "config.yaml"))
     _atomic_write(out / "config.yaml", config_text.encode())
 
     torch.manual_seed(cfg.seed)
@@ -556,21 +526,35 @@ def main(
     bar.close()
     writer.close()
     final = snapshot()
-    meta = {
-        "kind": "deepthinking",
-        "name": out.name,
-        # the harness reads one name (the size curve marks its side): the largest set
-        "training_set": max(
-            cfg.training_sets, key=lambda n: TRAINING_SETS[n].shape[0] * TRAINING_SETS[n].shape[1]
-        ),
-        "training_sets": list(cfg.training_sets),
-        "command": command,
-        "cpu_minutes": round(final["cpu_seconds"] / 60, 2),
-        "wall_minutes": round(final["wall_seconds"] / 60, 2),
-        "steps": step,
-        "threads": cfg.threads,
-        "final_val": metrics,
-        "best_step": best[2] if best else None,
-    }
-    _atomic_write(out / "meta.json", (json.dumps(meta, indent=2) + "\n").encode())
+    # the harness reads one name (the size curve marks its side): the largest set
+    largest = max(
+        cfg.training_sets, key=lambda n: TRAINING_SETS[n].shape[0] * TRAINING_SETS[n].shape[1]
+    )
+    meta = make_meta(
+        "deepthinking", name=out.name, training_set=largest, config=cfg.to_dict(),
+        hashed=cfg.hashed_fields(), seed=cfg.seed, steps=step, cpu_seconds=final["cpu_seconds"],
+        selected=selection("last", note="model.safetensors: the last step; best/ holds the best "
+                           "validation (best.json), which the agent loads only when asked"),
+        metrics=metrics, command=command, training_sets=list(cfg.training_sets),
+        cpu_minutes=round(final["cpu_seconds"] / 60, 2),
+        wall_minutes=round(final["wall_seconds"] / 60, 2), threads=cfg.threads,
+        final_val=metrics, best_step=best[2] if best else None,
+    )  # fmt: skip
+    write_meta(out, meta)
     return {**final, "metrics": metrics}
+
+
+def train(
+    cfg: DTTrainConfig,
+    out: str | os.PathLike[str],
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    command: str = "",
+) -> dict[str, Any]:
+    """The trainer protocol (:data:`train.trainers.TRAINERS`): train ``cfg`` into the checkpoint
+    folder ``out`` (its ``out_dir``); returns the ``meta.json`` that :func:`main` wrote."""
+    from agents.checkpoint import read_meta
+
+    main(cfg.replace(out_dir=str(out)), resume=resume, progress=progress, command=command)
+    return read_meta(out)

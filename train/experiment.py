@@ -13,9 +13,10 @@ which ``@NAME`` stands for the folder of model ``NAME``), the suites, ``n`` and 
     quick: {n: 20, suites: [quick], agents: [bfs, "transformer:ckpt=@transformer"]}
 
 A model resolves to its shipped ``checkpoint`` folder when that holds a model; otherwise it is
-trained (``mazebench train-KIND --preset ... --set ...``) into ``cache_dir/NAME-HASH``, where the
-hash covers the kind, preset, overrides and seed: rerunning never retrains the same config, and a
-cut training run resumes. A model with several ``seeds`` expands into ``NAME.s0``, ``NAME.s1``...
+trained in this process through the trainer protocol (:mod:`train.trainers`) into
+``cache_dir/NAME-KIND-HASH``, where the hash covers the resolved config's fields (the seed
+included, the preset's name not): rerunning never retrains the same config, and a cut training
+run resumes. A model with several ``seeds`` expands into ``NAME.s0``, ``NAME.s1``...
 (and ``@NAME`` in an agent spec into one agent per seed). The resolved experiment (every model's
 folder) is saved as ``experiment.json`` beside the comparison's results.
 """
@@ -23,31 +24,18 @@ folder) is saved as ``experiment.json`` beside the comparison's results.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TRAIN_COMMANDS: dict[str, str] = {
-    "transformer": "train-transformer",
-    "rl": "train-rl",
-    "deepthinking": "train-dt",
-}
-"""Model kinds and the ``mazebench`` subcommand that trains each."""
-NO_PROGRESS: dict[str, list[str]] = {
-    "transformer": ["--set", "progress=false"],
-    "rl": ["--no-progress"],
-    "deepthinking": ["--no-progress"],
-}
-"""How each training command is told not to draw a progress bar."""
-WEIGHT_FILES = ("model.safetensors", "model.zip", "weights.safetensors")
-"""A folder holding one of these (and ``meta.json`` or a config) counts as a trained model."""
+from agents.checkpoint import has_model
+from maze_env.files import atomic_write_text
+from train.trainers import TRAINERS, trainer
+
 DEFAULT_EXPERIMENT = Path(__file__).with_name("experiments") / "default.yaml"
 _REF = re.compile(r"@([A-Za-z0-9_.\-]+)")
 
@@ -79,9 +67,9 @@ class ModelSpec:
                 f"model {self.name!r}: {len(self.checkpoint)} checkpoints for {len(self.seeds)} "
                 "seeds; give one folder per seed, or one folder for the first seed"
             )
-        if self.kind not in TRAIN_COMMANDS:
+        if self.kind not in TRAINERS:
             raise ValueError(
-                f"model {self.name!r}: unknown kind {self.kind!r}; known: {', '.join(TRAIN_COMMANDS)}"
+                f"model {self.name!r}: unknown kind {self.kind!r}; known: {', '.join(TRAINERS)}"
             )
         if not self.seeds:
             raise ValueError(f"model {self.name!r}: seeds must not be empty")
@@ -92,10 +80,16 @@ class ModelSpec:
             return Path(self.checkpoint[i])
         return Path(self.checkpoint) if self.checkpoint and i == 0 else None
 
+    def config(self, seed: int) -> Any:
+        """The training config of ``seed``: the preset with the overrides (dotted keys for
+        nested fields) and the seed, checked by the config class."""
+        sets = [f"{k}={json.dumps(v)}" for k, v in {**dict(self.set), "seed": int(seed)}.items()]
+        return trainer(self.kind).config.from_sources(preset=self.preset, sets=sets)
+
     def config_hash(self, seed: int) -> str:
-        """12 hex digits of the training config (kind, preset, overrides, seed)."""
-        text = json.dumps([self.kind, self.preset, dict(self.set), int(seed)], sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        """12 hex digits of the resolved config's fields (not the preset's name): two specs that
+        train the same weights share a cache folder, two that differ never do."""
+        return f"{self.kind}-{self.config(seed).config_hash()}"
 
 
 @dataclass(frozen=True)
@@ -208,11 +202,6 @@ class ExperimentConfig:
         return [m for m in self.models if m.name in refs]
 
 
-def has_model(folder: Path) -> bool:
-    """Whether ``folder`` holds trained weights."""
-    return folder.is_dir() and any((folder / f).is_file() for f in WEIGHT_FILES)
-
-
 BACKENDS = ("local", "ray")
 """Where an experiment's training runs execute: one after another here, or as Ray tasks."""
 
@@ -267,21 +256,9 @@ def model_folders(
 
 
 def training_threads(m: ModelSpec) -> int:
-    """The ``threads`` a model's training run uses (its override, else its preset's, else the
-    training config's default): the CPUs its Ray task reserves."""
-    if "threads" in m.set:
-        return int(m.set["threads"])
-    if m.kind == "transformer":
-        from train.transformer import PRESETS, TrainConfig
-
-        return int(PRESETS.get(m.preset, {}).get("threads", TrainConfig.threads))
-    if m.kind == "deepthinking":
-        from train.deepthinking import PRESETS, DTTrainConfig
-
-        return int(PRESETS.get(m.preset, {}).get("threads", DTTrainConfig.threads))
-    from train.rl import PRESETS, RLConfig
-
-    return int(PRESETS.get(m.preset, {}).get("threads", RLConfig.threads))
+    """The ``threads`` a model's training run uses (from its resolved config): the CPUs its Ray
+    task reserves."""
+    return int(m.config(m.seeds[0]).threads)
 
 
 def _train_task(job: tuple[ModelSpec, int, str]) -> list[str]:
@@ -321,37 +298,28 @@ def train_models_ray(
             print(f"trained {folders[0]}", file=sys.stderr, flush=True)
 
 
-def train_command(m: ModelSpec, seed: int, folder: Path, progress: bool = True) -> list[str]:
-    """The ``mazebench train-KIND`` command line that trains ``m`` with ``seed`` into ``folder``."""
-    cmd = [sys.executable, "-m", "train.cli", TRAIN_COMMANDS[m.kind], "--preset", m.preset]
-    for key, value in {**dict(m.set), "seed": seed}.items():
-        cmd += ["--set", f"{key}={json.dumps(value)}"]
-    cmd += ["--out", str(folder)]
-    if not progress:
-        cmd += NO_PROGRESS[m.kind]
-    if folder.exists() and any(folder.iterdir()):
-        cmd.append("--resume")
-    return cmd
-
-
 def train_model(m: ModelSpec, seed: int, folder: Path, *, progress: bool = True) -> None:
-    """Train (or resume) one model; marks the folder ``.trained`` when the command succeeds."""
+    """Train (or resume) one model in this process through the trainer protocol
+    (:func:`train.trainers.trainer`); marks the folder ``.trained`` when it finishes."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    cmd = train_command(m, seed, folder, progress=progress)
+    resume = folder.exists() and any(folder.iterdir())
+    sets = " ".join(f"--set {k}={json.dumps(v)}" for k, v in dict(m.set).items())
+    command = f"mazebench train-* --preset {m.preset} {sets} --set seed={seed} --out {folder}"
     print(
-        f"training {m.name} (seed {seed}): no shipped checkpoint; {' '.join(cmd[3:])}",
+        f"training {m.name} (seed {seed}): no shipped checkpoint; {m.kind} preset {m.preset} "
+        f"into {folder}" + (" (resuming)" if resume else ""),
         file=sys.stderr,
         flush=True,
     )
-    env = dict(os.environ)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    done = subprocess.run(cmd, env=env, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"training {m.name} (seed {seed}) failed with exit code {done.returncode}; "
-            f"rerun to resume: {' '.join(cmd)}"
+    try:
+        trainer(m.kind).train(
+            m.config(seed), folder, resume=resume, progress=progress, command=command
         )
-    (folder / ".trained").write_text(json.dumps({"command": cmd[1:]}) + "\n", encoding="utf-8")
+    except (ValueError, FileNotFoundError) as err:
+        raise RuntimeError(
+            f"training {m.name} (seed {seed}) into {folder} failed: {err}; rerun to resume"
+        ) from err
+    atomic_write_text(folder / ".trained", json.dumps({"command": command}) + "\n")
 
 
 def seed_groups(agents: Sequence[str], folders: Mapping[str, Sequence[Path]]) -> dict[str, list[str]]:

@@ -15,17 +15,19 @@ command, CPU minutes, env arguments, reward), ``curve.jsonl`` (one evaluation pe
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 import shutil
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
+
+from agents.checkpoint import make_meta, selection, write_meta
+from maze_env.files import atomic_path, atomic_write_text
+from train.config_base import TrainerConfig
 
 __all__ = ["ALGOS", "PRESETS", "RLConfig", "build_env", "eval_tasks", "train"]
 
@@ -33,8 +35,13 @@ ALGOS = ("ppo", "dqn", "rppo")
 
 
 @dataclass
-class RLConfig:
-    """One RL training run. Load with :meth:`from_yaml` / :meth:`from_dict`; check with :meth:`validate`."""
+class RLConfig(TrainerConfig):
+    """One RL training run. Load with :meth:`from_yaml` / :meth:`from_dict` (checked on creation)."""
+
+    KIND: ClassVar[str] = "rl"
+    RESUME_FREE: ClassVar[frozenset[str]] = frozenset(
+        ("total_steps", "progress", "eval_every", "save_every", "threads")
+    )
 
     algo: str = "ppo"
     """Algorithm: ``ppo`` (SB3 PPO), ``dqn`` (SB3 DQN) or ``rppo`` (sb3-contrib RecurrentPPO)."""
@@ -117,33 +124,9 @@ class RLConfig:
     progress: bool = True
     """Show SB3's progress bar (with time left)."""
 
-    # -- loading ------------------------------------------------------------------------------
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RLConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        bad = sorted(set(data) - names)
-        if bad:
-            raise ValueError(f"unknown RLConfig field(s) {bad}; known: {sorted(names)}")
-        return cls(**data)
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> RLConfig:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of RLConfig fields")
-        return cls.from_dict(data)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["shape"] = _plain(d["shape"])
-        return d
-
-    def replace(self, **changes: Any) -> RLConfig:
-        return dataclasses.replace(self, **changes)
-
     # -- checks -------------------------------------------------------------------------------
-    def validate(self) -> RLConfig:
-        """Raise ``ValueError`` naming the field for any impossible value; return self."""
+    def __post_init__(self) -> None:
+        """Raise ``ValueError`` naming the field for any impossible value."""
         from agents.rl.extractors import EXTRACTORS, extractor_kwargs_ok
         from agents.training_sets import TRAINING_SETS
 
@@ -211,13 +194,6 @@ class RLConfig:
         for s in self.eval_sizes:
             if isinstance(s, bool) or not isinstance(s, int) or s < 2:
                 raise ValueError(f"eval_sizes: sizes must be ints >= 2, got {s!r}")
-        return self
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    return v
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -250,11 +226,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 """Named configs (overrides of :class:`RLConfig`'s defaults). Results: docs/RESULTS.md."""
 
 
-def preset(name: str) -> RLConfig:
-    """The preset ``name``; ``ValueError`` listing the known ones."""
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
-    return RLConfig.from_dict(dict(PRESETS[name]))
+RLConfig.PRESETS = PRESETS
 
 
 # ------------------------------------------------------------------------------------------------
@@ -394,15 +366,8 @@ def build_model(cfg: RLConfig, env: Any, tb_dir: str | None) -> Any:
 # callbacks
 # ------------------------------------------------------------------------------------------------
 def _atomic_save(model: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp.zip")
-    model.save(str(tmp))
-    os.replace(tmp, path)
-
-
-def _atomic_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        model.save(str(tmp))
 
 
 def _make_callbacks(cfg: RLConfig, out: Path, state: dict[str, Any]) -> Any:
@@ -479,7 +444,7 @@ def _save_state(out: Path, state: dict[str, Any]) -> None:
     keep = {k: v for k, v in state.items() if k not in ("t0", "cpu0")}
     keep["wall"] = state["wall"] + time.time() - state["t0"]
     keep["cpu"] = state["cpu"] + time.process_time() - state["cpu0"]
-    _atomic_json(out / "state.json", keep)
+    atomic_write_text(out / "state.json", json.dumps(keep, indent=2) + "\n")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -490,44 +455,40 @@ def train(
     out: str | Path,
     *,
     resume: bool = False,
+    progress: bool | None = None,
+    command: str = "",
     name: str | None = None,
-    command: str | None = None,
 ) -> dict[str, Any]:
-    """Train ``cfg`` into the run folder ``out``; with ``resume``, continue ``out/last_model.zip``.
+    """The trainer protocol (:data:`train.trainers.TRAINERS`): train ``cfg`` into the run folder
+    ``out``; with ``resume``, continue ``out/last_model.zip``.
+
+    Args:
+        progress: SB3's progress bar (None: the config's ``progress``).
+        name: the name in meta.json (default: the folder's name).
 
     Returns the final ``meta`` (also written to ``out/meta.json``).
     """
     import torch
 
-    cfg.validate()
+    if progress is not None:
+        cfg = cfg.replace(progress=bool(progress))
+
     out = Path(out)
     if resume:
         if not (out / "last_model.zip").is_file() or not (out / "state.json").is_file():
             raise FileNotFoundError(
                 f"--resume: no checkpoint in {out} (last_model.zip, state.json)"
             )
-        saved = yaml.safe_load((out / "config.yaml").read_text(encoding="utf-8"))
-        free = {"total_steps", "progress", "eval_every", "save_every", "threads"}
+        saved = yaml.safe_load((out / "config.yaml").read_text(encoding="utf-8")) or {}
+        cfg.check_resume(saved, f"{out}/config.yaml")
         now = cfg.to_dict()
-        diff = sorted(
-            k for k in set(saved) | set(now) if k not in free and saved.get(k) != now.get(k)
-        )
-        if diff:
-            raise ValueError(
-                f"--resume: the config differs from {out}/config.yaml in {diff} (only "
-                f"{', '.join(sorted(free))} may change)"
-            )
-        tmp = out / ".config.yaml.tmp"
-        tmp.write_text(yaml.safe_dump(now, sort_keys=False), encoding="utf-8")
-        os.replace(tmp, out / "config.yaml")
+        atomic_write_text(out / "config.yaml", yaml.safe_dump(now, sort_keys=False))
         state = json.loads((out / "state.json").read_text(encoding="utf-8"))
     else:
         if (out / "last_model.zip").exists():
             raise ValueError(f"{out} already holds a run; use --resume or another --out")
         out.mkdir(parents=True, exist_ok=True)
-        tmp = out / ".config.yaml.tmp"
-        tmp.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False), encoding="utf-8")
-        os.replace(tmp, out / "config.yaml")
+        atomic_write_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         state = {"wall": 0.0, "cpu": 0.0}
     state["t0"], state["cpu0"] = time.time(), time.process_time()
     torch.set_num_threads(cfg.threads)
@@ -542,10 +503,13 @@ def train(
     done = 0
     model = None
     if resume:
-        from agents.rl.agent import _algo_class
+        from agents.rl.agent import algo_class
+        from agents.rl.safe_load import load_sb3
 
-        model = _algo_class(cfg.algo).load(str(out / "last_model.zip"), device="cpu",
-                                           tensorboard_log=str(out / "tb"))  # fmt: skip
+        own = {"clip_range": cfg.clip_range, "learning_rate": cfg.learning_rate,
+               "train_freq": (cfg.train_freq, "step")}  # fmt: skip
+        model = load_sb3(algo_class(cfg.algo), out / "last_model.zip", own, device="cpu",
+                         tensorboard_log=str(out / "tb"))  # fmt: skip
         done = int(model.num_timesteps)
         state["resumes"] = state.get("resumes", 0) + 1
     callback = _make_callbacks(cfg, out, state)
@@ -569,41 +533,33 @@ def train(
     state["steps"] = int(model.num_timesteps)
     _save_state(out, state)
     best = out / "best_model.zip"
-    shutil.copyfile(best if best.exists() else out / "last_model.zip", out / ".model.zip.tmp")
-    os.replace(out / ".model.zip.tmp", out / "model.zip")
+    with atomic_path(out / "model.zip") as tmp:
+        shutil.copyfile(best if best.exists() else out / "last_model.zip", tmp)
     saved_state = json.loads((out / "state.json").read_text(encoding="utf-8"))
-    meta = {
-        "kind": cfg.algo,
-        "name": name or out.name,
-        "training_set": cfg.training_set
-        if cfg.training_set is not None
-        else f"fresh {cfg.generator} {_plain(cfg.shape)} target={cfg.target or 'random'}",
-        "command": command or "",
-        "cpu_minutes": round(saved_state["cpu"] / 60.0, 2),
-        "wall_minutes": round(saved_state["wall"] / 60.0, 2),
-        "env_steps": int(model.num_timesteps),
-        "extractor": cfg.extractor,
-        "size_independent": bool(
-            getattr(
-                model.policy.features_extractor
-                if cfg.algo != "dqn"
-                else model.policy.q_net.features_extractor,
-                "size_independent",
-                False,
-            )
-        ),
-        "reward": "sparse"
-        if not cfg.shaping
-        else f"potential-based distance shaping k={cfg.shaping}",
-        "env": {
-            "visited": cfg.visited,
-            "pad_to": None if grid_pad(cfg) is None else list(grid_pad(cfg)),
-        },
-        "best_eval": state.get("best_row"),
-        "last_eval": row,
-        "model": "model.zip (the best held-out evaluation; last_model.zip is the last step)",
-    }
-    _atomic_json(out / "meta.json", meta)
+    best_row = state.get("best_row")
+    on = [f"{cfg.eval_n} held-out tasks of the training distribution (eval_seed {cfg.eval_seed}, "
+          "none of them in the training pool)"]  # fmt: skip
+    extractor = model.policy.features_extractor if cfg.algo != "dqn" else model.policy.q_net.features_extractor
+    meta = make_meta(
+        cfg.algo, name=name or out.name, config=cfg.to_dict(), hashed=cfg.hashed_fields(),
+        training_set=cfg.training_set if cfg.training_set is not None
+        else f"fresh {cfg.generator} {cfg.to_dict()['shape']} target={cfg.target or 'random'}",
+        seed=cfg.seed, steps=int(model.num_timesteps), cpu_seconds=saved_state["cpu"],
+        selected=selection("best", on=on, metric="success + exact", in_distribution=True,
+                           step=best_row["steps"] if best_row else None)
+        if best.exists() else selection("last"),
+        metrics={k: v for k, v in (best_row or row)["eval"].items() if k in ("n", "success", "exact")},
+        command=command or "",
+        cpu_minutes=round(saved_state["cpu"] / 60.0, 2),
+        wall_minutes=round(saved_state["wall"] / 60.0, 2),
+        env_steps=int(model.num_timesteps), extractor=cfg.extractor,
+        size_independent=bool(getattr(extractor, "size_independent", False)),
+        reward="sparse" if not cfg.shaping else f"potential-based distance shaping k={cfg.shaping}",
+        env={"visited": cfg.visited, "pad_to": None if grid_pad(cfg) is None else list(grid_pad(cfg))},
+        best_eval=best_row, last_eval=row,
+        model="model.zip (the best held-out evaluation; last_model.zip is the last step)",
+    )  # fmt: skip
+    write_meta(out, meta)
     plot_curve(out)
     return meta
 
@@ -632,8 +588,7 @@ def plot_curve(out: str | Path) -> Path | None:
     ax.set(xlabel="env steps", ylabel="held-out rate", ylim=(0, 1.02), title=out.name)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    tmp = out / ".curve.tmp.png"
-    fig.savefig(tmp)
+    with atomic_path(out / "curve.png") as tmp:
+        fig.savefig(tmp)
     plt.close(fig)
-    os.replace(tmp, out / "curve.png")
     return out / "curve.png"

@@ -15,15 +15,13 @@ continues a killed run exactly where it stopped (the data order is a function of
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -31,12 +29,15 @@ import torch
 from agents.transformer.decoding import Codec, decode
 from agents.transformer.model import GPT, GPTConfig
 from maze_env.dataset import DatasetConfig, MazeDataset
+from agents.checkpoint import make_meta, selection, write_meta
+from maze_env.files import atomic_path, atomic_write_text
 from maze_env.solve import batch_shortest_path_arrays
-from maze_env.tokens import Vocabulary
+from maze_env.tokens import Vocabulary, make_vocabulary
 from maze_env.tokens.schemes import PATH_START, GridScheme, Scheme
 from train.config_args import check_ints
+from train.config_base import TrainerConfig
 
-_NOT_COMPARED = {
+_RESUME_FREE = {
     "max_minutes",
     "eval_every",
     "threads",
@@ -52,8 +53,11 @@ _NOT_COMPARED = {
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(TrainerConfig):
     """Arguments of a training run (YAML-loadable with :meth:`from_yaml`)."""
+
+    KIND: ClassVar[str] = "transformer"
+    RESUME_FREE: ClassVar[frozenset[str]] = frozenset(_RESUME_FREE)
 
     name: str = "transformer"
     """Run name (used in logs and the checkpoint's meta)."""
@@ -149,25 +153,6 @@ class TrainConfig:
             if not getattr(self, name) >= 0:
                 raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(
-                f"unknown training config key(s) {unknown}; allowed: {', '.join(sorted(names))}"
-            )
-        return cls(**data)
-
-    @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str]) -> TrainConfig:
-        import yaml
-
-        return cls.from_dict(yaml.safe_load(Path(path).read_text()) or {})
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
 
 _PLANNER = {
     "scheme": "grid", "pos": "grid", "model_ctx": 2048,
@@ -223,6 +208,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }  # fmt: skip
 """Named configurations (``--preset``); each field a :class:`TrainConfig` field."""
+TrainConfig.PRESETS = PRESETS
 
 
 # ------------------------------------------------------------------------------------------------
@@ -361,17 +347,6 @@ def exact_rate(
 # ------------------------------------------------------------------------------------------------
 
 
-def _atomic(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def vocab_info(vocab: Vocabulary) -> dict[str, Any]:
     return {
         "scheme": vocab.scheme.name,
@@ -419,13 +394,11 @@ def save_checkpoint(
         "torch_rng": torch.get_rng_state(),
         "info": json.dumps(info),
     }
-    _atomic(out / "train_state.pt", lambda p: torch.save(state, p))
-    _atomic(out / "model.safetensors", lambda p: save_file(weights, p))
-    _atomic(out / "config.json", lambda p: Path(p).write_text(json.dumps(info, indent=1)))
-
-
-_DEFAULTS = TrainConfig().to_dict()
-"""A field missing from an older checkpoint's config had its default (list fields included)."""
+    with atomic_path(out / "train_state.pt") as tmp:
+        torch.save(state, tmp)
+    with atomic_path(out / "model.safetensors") as tmp:
+        save_file(weights, str(tmp))
+    atomic_write_text(out / "config.json", json.dumps(info, indent=1))
 
 
 def grid_layout(vocab: Vocabulary) -> dict[str, Any]:
@@ -440,11 +413,9 @@ def grid_layout(vocab: Vocabulary) -> dict[str, Any]:
 
 def check_compatible(saved: dict[str, Any], c: TrainConfig, vocab: Vocabulary) -> None:
     """Raise ``ValueError`` naming every config or vocabulary field that differs."""
-    diffs = [
-        f"{k}: checkpoint {saved['train'].get(k)!r} != now {v!r}"
-        for k, v in c.to_dict().items()
-        if k not in _NOT_COMPARED and saved["train"].get(k, _DEFAULTS.get(k)) != v
-    ]
+    now = c.to_dict()
+    diffs = [f"{k}: checkpoint {saved['train'].get(k)!r} != now {now[k]!r}"
+             for k in c.resume_diff(saved["train"])]  # fmt: skip
     if saved["vocab"] != vocab_info(vocab):
         diffs.append(f"vocabulary: checkpoint {saved['vocab']} != now {vocab_info(vocab)}")
     if diffs:
@@ -473,7 +444,7 @@ def build(
     c: TrainConfig, cache_dir: str | None = None
 ) -> tuple[Vocabulary, list[EncodedSet], list[EncodedSet], int]:
     """Vocabulary, training and evaluation sets, and the context length."""
-    vocab = Vocabulary(tuple(c.max_shape), c.scheme)
+    vocab = make_vocabulary(tuple(c.max_shape), c.scheme)
     train = load_sets(c.train_sets, cache_dir=cache_dir)
     evals = load_sets(c.eval_sets, exclude=[s.dataset for s in train], cache_dir=cache_dir)
     need = max(encode_sets(vocab, [s], None, None).shape[1] for s in train + evals)  # type: ignore[arg-type]
@@ -490,7 +461,7 @@ def main(
 
     Args:
         c: the run's config.
-        resume: continue from ``c.out_dir/train_state.pt`` (same config but :data:`_NOT_COMPARED`).
+        resume: continue from ``c.out_dir/train_state.pt`` (same config but ``TrainConfig.RESUME_FREE``).
         cache_dir: dataset cache folder.
         stop_at: stop after this step, checkpointing, as if killed there (for tests).
     """
@@ -602,6 +573,38 @@ def main(
     if world > 1:
         torch.distributed.destroy_process_group()
     return record
+
+
+def train(
+    cfg: TrainConfig,
+    out: str | os.PathLike[str],
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    command: str = "",
+    cache_dir: str | None = None,
+) -> dict[str, Any]:
+    """The trainer protocol (:data:`train.trainers.TRAINERS`): train ``cfg`` into the checkpoint
+    folder ``out`` and write its ``meta.json``; returns the meta (empty on non-lead ranks).
+
+    The folder's weights are those of the run's last step (no best is kept), which ``meta.json``
+    records as its selection.
+    """
+    c = cfg.replace(out_dir=str(out), progress=progress)
+    record = main(c, resume=resume, cache_dir=cache_dir)
+    if os.environ.get("RANK", "0") != "0":
+        return {}  # torchrun: rank 0 writes the meta
+    sets = list(c.train_sets)
+    meta = make_meta(
+        "transformer", name=c.name, training_set=sets[0] if len(sets) == 1 else sets,
+        config=c.to_dict(), hashed=c.hashed_fields(), seed=c.seed, steps=record.get("step"),
+        cpu_seconds=60 * record.get("cpu_minutes", 0.0),
+        selected=selection("last", note="the weights of the run's last step"),
+        metrics={k: v for k, v in record.items() if k.startswith("eval/")}, command=command,
+        cpu_minutes=round(record.get("cpu_minutes", 0.0), 2),
+    )  # fmt: skip
+    write_meta(out, meta)
+    return meta
 
 
 def _distributed() -> tuple[int, int]:
@@ -746,7 +749,7 @@ def write_curve(folder: str | Path) -> Path:
     for r in rows:
         w.writerow([f"{r[k]:.4f}" if isinstance(r.get(k), float) else r.get(k, "") for k in keys])
     path = folder / "curve.csv"
-    _atomic(path, lambda p: Path(p).write_text(buf.getvalue(), encoding="utf-8"))
+    atomic_write_text(path, buf.getvalue())
     return path
 
 

@@ -7,19 +7,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from agents.deepthinking.model import DTConfig, DTNet
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+from maze_env.files import atomic_write_bytes
 
 
 def save_weights(net: DTNet, path: Path) -> None:
@@ -28,7 +19,7 @@ def save_weights(net: DTNet, path: Path) -> None:
 
     meta = {"model_config": json.dumps(net.config.to_dict())}
     state = {k: v.contiguous() for k, v in net.state_dict().items()}
-    atomic_write(path, save(state, metadata=meta))
+    atomic_write_bytes(path, save(state, metadata=meta))
 
 
 def load_weights(path: str | os.PathLike[str]) -> DTNet:

@@ -13,7 +13,6 @@ Specs: ``ppo:ckpt=checkpoints/ppo_vin``, ``ppo:ckpt=...,stochastic=true,seed=3``
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from maze_env.types import Coord
 
 __all__ = [
     "RLAgent",
+    "algo_class",
     "load_hooks",
     "load_model",
     "make_dqn_agent",
@@ -36,10 +36,9 @@ __all__ = [
 ]
 
 KINDS = ("ppo", "dqn", "rppo")
-MODEL_FILES = ("model.zip", "best_model.zip", "last_model.zip")
 
 
-def _algo_class(kind: str) -> Any:
+def algo_class(kind: str) -> Any:
     if kind == "ppo":
         from stable_baselines3 import PPO
 
@@ -56,44 +55,45 @@ def _algo_class(kind: str) -> Any:
 
 
 def read_meta(ckpt: str | Path) -> dict[str, Any]:
-    """``ckpt/meta.json`` (``FileNotFoundError`` naming the path when missing)."""
-    path = Path(ckpt) / "meta.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"no RL checkpoint at {ckpt}: {path} is missing")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """``ckpt/meta.json``, validated by :func:`agents.checkpoint.read_meta`."""
+    from agents.checkpoint import read_meta as read
+
+    return read(ckpt)
 
 
 def load_model(
     ckpt: str | Path, kind: str | None = None, *, model_file: str | None = None
 ) -> tuple[Any, dict[str, Any]]:
-    """Load ``(SB3 model, meta)`` from a checkpoint folder, on the CPU.
+    """Load ``(SB3 model, meta)`` from a checkpoint folder, on the CPU, unpickling nothing.
 
     Args:
         ckpt: the folder.
         kind: expected kind; a checkpoint of another kind raises ``ValueError`` naming both.
-        model_file: the ``.zip`` inside the folder (default: the first of ``model.zip``,
-            ``best_model.zip``, ``last_model.zip`` that exists).
+        model_file: the ``.zip`` inside the folder (default: the kind's first weight file that
+            exists: ``model.zip``, ``best_model.zip``, ``last_model.zip``).
+
+    Raises:
+        FileNotFoundError: no folder, meta.json or model file.
+        ValueError: another kind, a broken meta.json, or a zip that would need unpickling
+            (:class:`agents.rl.safe_load.UnsafeCheckpointError`).
     """
     import torch
 
+    from agents.checkpoint import read_kind, weights_path
+    from agents.rl.safe_load import load_sb3
+
+    found = read_kind(ckpt, KINDS if kind is None else (kind,))
     meta = read_meta(ckpt)
-    found = meta.get("kind")
-    if found not in KINDS:
-        raise ValueError(f"{ckpt}/meta.json: kind {found!r} is not an RL kind ({', '.join(KINDS)})")
-    if kind is not None and found != kind:
-        raise ValueError(
-            f"{ckpt} holds a {found!r} checkpoint, not {kind!r}; use {found}:ckpt={ckpt}"
-        )
-    names = (model_file,) if model_file else MODEL_FILES
-    path = next((Path(ckpt) / n for n in names if (Path(ckpt) / n).is_file()), None)
-    if path is None:
-        raise FileNotFoundError(f"no model in {ckpt}: looked for {', '.join(names)}")
+    if model_file:
+        path = Path(ckpt) / model_file
+        if not path.is_file():
+            raise FileNotFoundError(f"no model in {ckpt}: {model_file} is missing")
+    else:
+        path = weights_path(ckpt, found)
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    # schedules are not needed for inference; replacing them avoids unpickling closures
-    custom = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0,
-              "exploration_schedule": lambda _: 0.0}  # fmt: skip
-    model = _algo_class(found).load(str(path), device="cpu", custom_objects=custom)
-    return model, meta
+    # schedules are not needed for inference: constant zeros instead of the saved ones
+    zero = {"clip_range": 0.0, "learning_rate": 0.0}
+    return load_sb3(algo_class(found), path, zero, device="cpu"), meta
 
 
 class RLAgent(BaseAgent):
@@ -210,9 +210,8 @@ def load_hooks(
     """
     from agents.rl.rollout import PolicyRunner
 
-    meta = read_meta(ckpt)
-    kind = meta.get("kind")
-    model, meta = load_model(ckpt, kind)
+    model, meta = load_model(ckpt)
+    kind = meta["kind"]
     runner = PolicyRunner(model, kind, temperature=temperature)
     if iterations is not None and hasattr(runner.extractor, "test_iterations"):
         runner.extractor.test_iterations = int(iterations)

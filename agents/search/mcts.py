@@ -40,7 +40,7 @@ move made is kept as the next search's tree (dropped after a forced move out of 
 Model calls are batched: ``prior_fn(tasks, cells, paths) -> float32[B, 4]`` and ``value_fn(tasks,
 cells, paths) -> float32[B]`` are called at most once per simulation for the whole batch, on the
 new leaves (and once per real step on the roots). ``prior=PATH`` loads them from a checkpoint
-folder (:mod:`agents.search.priors`).
+folder (:func:`agents.checkpoint.load_hooks`).
 """
 
 from __future__ import annotations
@@ -415,7 +415,7 @@ class MCTSAgent(BaseAgent):
             MuZero's sequential halving at the root).
         reuse: keep the subtree below each move made for the next search.
         prior: a checkpoint folder whose model gives ``prior_fn`` / ``value_fn``
-            (:func:`agents.search.priors.load_hooks`, by its ``meta.json`` "kind").
+            (:func:`agents.checkpoint.load_hooks`, by its ``meta.json`` "kind").
         max_considered: Gumbel root: moves sampled without replacement (mctx's
             ``max_num_considered_actions``; at most 4 exist).
         gumbel_scale: Gumbel root: scale of the noise (0: deterministic).
@@ -490,7 +490,7 @@ class MCTSAgent(BaseAgent):
         if prior is not None:
             if prior_fn is not None or value_fn is not None:
                 raise ValueError("give prior=PATH or prior_fn/value_fn, not both")
-            from agents.search.priors import load_hooks
+            from agents.checkpoint import load_hooks
 
             prior_fn, value_fn = load_hooks(str(prior))
             self.start_method = "spawn"  # a torch model: the runner starts workers with spawn

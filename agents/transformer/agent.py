@@ -32,7 +32,7 @@ def load_model(ckpt: str | Path) -> tuple[Any, Any, dict[str, Any]]:
 
     from agents.malloc import keep_freed_memory
     from agents.transformer.model import GPT, GPTConfig
-    from maze_env.tokens import Vocabulary
+    from maze_env.tokens import make_vocabulary
 
     keep_freed_memory()  # decoding batches reuse their freed activations (agents.malloc)
     folder = Path(ckpt)
@@ -46,7 +46,7 @@ def load_model(ckpt: str | Path) -> tuple[Any, Any, dict[str, Any]]:
     try:
         info = json.loads((folder / "config.json").read_text())
         model = GPT(GPTConfig(**info["model"]))
-        vocab = Vocabulary(tuple(info["vocab"]["max_shape"]), info["vocab"]["scheme"])
+        vocab = make_vocabulary(tuple(info["vocab"]["max_shape"]), info["vocab"]["scheme"])
         weights = load_file(str(folder / "model.safetensors"))
     except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is one problem for the user
         raise ValueError(
@@ -167,17 +167,3 @@ def load_hooks(ckpt: str, batch_size: int = 256, **_: Any) -> tuple[Any, None]:
 
     prior_fn.reads = prior.reads  # type: ignore[attr-defined]  # unreadable tasks skip the model
     return prior_fn, None
-
-
-def write_meta(
-    ckpt: str | Path, name: str, training_set: Any, command: str, cpu_minutes: float
-) -> None:
-    """Write ``meta.json`` (kind ``transformer``) into a checkpoint folder."""
-    meta = {
-        "kind": "transformer",
-        "name": name,
-        "training_set": training_set,
-        "command": command,
-        "cpu_minutes": round(float(cpu_minutes), 2),
-    }
-    (Path(ckpt) / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")

@@ -14,7 +14,7 @@ import pytest
 
 from agents.base import make_agent
 from agents.search import MCTSAgent, mcts_search
-from agents.search import priors as priors_module
+from agents import checkpoint as checkpoint_module
 from agents.search.common import task_seed
 from maze_env import Task, generate
 from maze_env.solve import bfs_distances, shortest_path
@@ -506,9 +506,15 @@ def fake_load_hooks(ckpt, **kwargs):
     return perfect_prior, None
 
 
+def _meta(folder, kind):
+    checkpoint_module.write_meta(folder, checkpoint_module.make_meta(
+        kind, name="x", training_set="default", selected=checkpoint_module.selection("last")))  # fmt: skip
+
+
 def test_prior_path_loads_hooks_by_kind(tmp_path, monkeypatch):
-    (tmp_path / "meta.json").write_text(json.dumps({"kind": "fake", "name": "x"}))
-    monkeypatch.setitem(priors_module.HOOKS, "fake", "tests.agents.test_mcts:fake_load_hooks")
+    fake = checkpoint_module.Kind((), "tests.agents.test_mcts:fake_load_hooks", "rl")
+    monkeypatch.setitem(checkpoint_module.KINDS, "fake", fake)
+    _meta(tmp_path, "fake")
     agent = make_agent(f"mcts:prior={tmp_path},simulations=4")
     task = Task(generate("dfs", (6, 6), seed=4), (0, 5), (5, 0))
     assert agent.solve(task).cells == tuple(shortest_path(task.maze, task.origin, task.target))
@@ -520,22 +526,25 @@ def test_prior_path_errors_are_clear(tmp_path, monkeypatch):
         make_agent(f"mcts:prior={tmp_path / 'nope'}")
     with pytest.raises(FileNotFoundError, match="no meta.json"):
         make_agent(f"mcts:prior={tmp_path}")
-    (tmp_path / "meta.json").write_text(json.dumps({"kind": "deepthinking"}))
+    (tmp_path / "meta.json").write_text("{not json")
+    with pytest.raises(ValueError, match="meta.json: not valid JSON"):
+        make_agent(f"mcts:prior={tmp_path}")
+    _meta(tmp_path, "deepthinking")
     with pytest.raises(
-        ValueError, match="kind 'deepthinking' has no MCTS prior; kinds with one: dqn, ppo"
+        ValueError, match="a 'deepthinking' checkpoint has no MCTS prior; kinds with one: dqn, ppo"
     ):
         make_agent(f"mcts:prior={tmp_path}")
-    (tmp_path / "meta.json").write_text(json.dumps({"kind": "ppo"}))
+    _meta(tmp_path, "ppo")
     with monkeypatch.context() as m:
-        m.setitem(priors_module.HOOKS, "ppo", "no_such_package.agent:load_hooks")
+        broken = checkpoint_module.Kind((), "no_such_package.agent:load_hooks", "rl")
+        m.setitem(checkpoint_module.KINDS, "ppo", broken)
         with pytest.raises(ValueError, match="kind 'ppo' loads through no_such_package"):
             make_agent(f"mcts:prior={tmp_path}")
     with pytest.raises(ValueError, match="prior=PATH or prior_fn"):
         MCTSAgent(prior=str(tmp_path), prior_fn=perfect_prior)
-    assert priors_module.HOOKS["transformer"] == "agents.transformer.agent:load_hooks"
-    assert {priors_module.HOOKS[k] for k in ("ppo", "dqn", "rppo")} == {
-        "agents.rl.agent:load_hooks"
-    }
+    hooks = {k: v.hooks for k, v in checkpoint_module.KINDS.items()}
+    assert hooks["transformer"] == "agents.transformer.agent:load_hooks"
+    assert {hooks[k] for k in ("ppo", "dqn", "rppo")} == {"agents.rl.agent:load_hooks"}
 
 
 @pytest.mark.slow

@@ -18,7 +18,6 @@ from train.deepthinking import (
     lr_at,
     main,
     make_batch,
-    preset,
     progressive_loss,
 )
 
@@ -26,7 +25,7 @@ from train.deepthinking import (
 def _tiny(out: Path, **kw: object) -> DTTrainConfig:
     """The tiny preset, cut down further for tests: one small set, 16 tasks."""
     base = dict(training_sets=["dt_dfs_5"], n_per_set=16, eval_n=2, eval_sizes=[5], eval_iters=[4])
-    return preset("tiny", out_dir=str(out), **{**base, **kw})
+    return DTTrainConfig.preset("tiny", out_dir=str(out), **{**base, **kw})
 
 
 def _log(out: Path) -> list[dict]:
@@ -139,12 +138,12 @@ def test_config_validation_and_yaml(tmp_path: Path) -> None:
     path.write_text("steps: 7\nmodel: {width: 12, gate: true}\n")
     cfg = DTTrainConfig.from_yaml(path)
     assert cfg.steps == 7 and cfg.model.width == 12 and cfg.model.gate
-    with pytest.raises(ValueError, match="unknown train-dt config keys"):
+    with pytest.raises(ValueError, match="unknown deepthinking config key"):
         DTTrainConfig.from_dict({"stepz": 3})
     with pytest.raises(ValueError, match="alpha"):
         DTTrainConfig(alpha=1.5)
-    with pytest.raises(ValueError, match="unknown preset"):
-        preset("huge")
+    with pytest.raises(ValueError, match="unknown deepthinking preset"):
+        DTTrainConfig.preset("huge")
     with pytest.raises(ValueError, match="unknown training set"):
         main(_tiny(tmp_path / "x", training_sets=["nope"]), progress=False)
     cfg = DTTrainConfig(steps=100, warmup_steps=10, lr=1.0)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from agents.checkpoint import make_meta, read_meta, selection, write_meta
 from train.cli import main
 from train.experiment import (
     DEFAULT_EXPERIMENT,
@@ -16,7 +17,7 @@ from train.experiment import (
     ModelSpec,
     model_folders,
     resolve_agents,
-    train_command,
+    train_model,
 )
 
 
@@ -57,10 +58,19 @@ def test_agents_expand_per_model_seed(tmp_path):
     ]
 
 
+def _fake_checkpoint(folder: Path) -> None:
+    folder.mkdir()
+    (folder / "model.zip").write_bytes(b"x")
+    write_meta(folder, make_meta("ppo", name=folder.name, training_set="default",
+                                 selected=selection("last")))  # fmt: skip
+
+
 def test_models_resolve_to_shipped_checkpoints_else_to_a_cache_keyed_by_config(tmp_path):
     shipped = tmp_path / "shipped"
-    shipped.mkdir()
-    (shipped / "model.zip").write_bytes(b"x")
+    _fake_checkpoint(shipped)
+    half = tmp_path / "half"  # weights but no meta.json: not a finished checkpoint
+    half.mkdir()
+    (half / "model.zip").write_bytes(b"x")
     cfg = ExperimentConfig.from_dict(
         {
             "models": [
@@ -79,10 +89,14 @@ def test_models_resolve_to_shipped_checkpoints_else_to_a_cache_keyed_by_config(t
     (cached / ".trained").write_text("{}")
     folders = model_folders(cfg, tmp_path / "cache", train=False)
     assert folders == {"a": [shipped], "b": [cached]}  # the unused model is never trained
+    assert cached.name.startswith("b-rl-")
+    halfcfg = ExperimentConfig.from_dict({"models": [{"name": "h", "kind": "rl", "preset": "tiny",
+                                                      "checkpoint": str(half)}], "agents": ["ppo:ckpt=@h"]})  # fmt: skip
+    with pytest.raises(FileNotFoundError, match="model 'h' .* is not trained"):
+        model_folders(halfcfg, tmp_path / "cache", train=False)
     # one shipped folder per seed
     other = tmp_path / "shipped_s1"
-    other.mkdir()
-    (other / "model.zip").write_bytes(b"x")
+    _fake_checkpoint(other)
     per_seed = {"name": "a", "kind": "rl", "preset": "tiny", "seeds": [0, 1],
                 "checkpoint": [str(shipped), str(other)]}  # fmt: skip
     cfg = ExperimentConfig.from_dict({"models": [per_seed], "agents": ["ppo:ckpt=@a"]})
@@ -91,7 +105,7 @@ def test_models_resolve_to_shipped_checkpoints_else_to_a_cache_keyed_by_config(t
         ExperimentConfig.from_dict({"models": [{**per_seed, "checkpoint": [str(shipped)]}]})
 
 
-def test_config_hash_covers_what_changes_the_model():
+def test_config_hash_covers_the_fields_not_the_presets_name():
     m = ModelSpec(name="x", kind="transformer", preset="tiny")
     assert m.config_hash(0) != m.config_hash(1)
     assert m.config_hash(0) != ModelSpec(name="x", kind="transformer", preset="grid6").config_hash(0)
@@ -99,19 +113,28 @@ def test_config_hash_covers_what_changes_the_model():
         name="x", kind="transformer", preset="tiny", set={"lr": 0.1}
     ).config_hash(0)
     assert m.config_hash(0) == ModelSpec(name="other", kind="transformer").config_hash(0)
+    # the same fields under another preset name, or a field that does not shape the weights
+    from train.transformer import PRESETS
+
+    same = ModelSpec(name="x", kind="transformer", preset="tiny", set={"lr": PRESETS["tiny"]["lr"]})
+    assert same.config_hash(0) == m.config_hash(0)
+    assert ModelSpec(name="x", kind="transformer", set={"threads": 2}).config_hash(0) == m.config_hash(0)
+    with pytest.raises(ValueError, match="unknown transformer config key"):
+        ModelSpec(name="x", kind="transformer", set={"nope": 1}).config_hash(0)
 
 
-def test_train_command_resumes_a_cut_run(tmp_path):
-    m = ModelSpec(name="x", kind="deepthinking", preset="tiny", set={"steps": 5})
-    cmd = train_command(m, 3, tmp_path / "run")
-    assert cmd[3:6] == ["train-dt", "--preset", "tiny"]
-    assert "steps=5" in cmd and "seed=3" in cmd and "--resume" not in cmd
-    (tmp_path / "run").mkdir()
-    (tmp_path / "run" / "state.json").write_text("{}")
-    assert train_command(m, 3, tmp_path / "run")[-1] == "--resume"
-    assert "--no-progress" in train_command(m, 3, tmp_path / "run", progress=False)
-    t = ModelSpec(name="t", kind="transformer")
-    assert "progress=false" in train_command(t, 0, tmp_path / "t", progress=False)
+def test_train_model_runs_in_process_and_resumes_a_cut_run(tmp_path):
+    base = {"training_sets": ["dt_dfs_5"], "n_per_set": 16, "eval_n": 2, "eval_sizes": [5],
+            "eval_iters": [4]}  # fmt: skip
+    folder = tmp_path / "run"
+    train_model(ModelSpec(name="x", kind="deepthinking", preset="tiny", set={**base, "steps": 2}),
+                3, folder, progress=False)  # fmt: skip
+    meta = read_meta(folder)
+    assert (meta["kind"], meta["seed"], meta["steps"]) == ("deepthinking", 3, 2)
+    assert meta["selection"]["rule"] == "last" and (folder / ".trained").is_file()
+    train_model(ModelSpec(name="x", kind="deepthinking", preset="tiny", set={**base, "steps": 4}),
+                3, folder, progress=False)  # fmt: skip
+    assert read_meta(folder)["steps"] == 4  # resumed: steps may grow
 
 
 def test_run_quick_end_to_end(tmp_path, capsys):

@@ -9,7 +9,7 @@ import pytest
 
 from agents.rl.agent import load_hooks, make_dqn_agent, make_rppo_agent
 from maze_env import Task
-from train.rl import preset, train
+from train.rl import RLConfig, train
 
 SNAKE = Task.from_ascii("#######\n#S    #\n##### #\n#E    #\n#######")
 
@@ -21,7 +21,7 @@ SNAKE = Task.from_ascii("#######\n#S    #\n##### #\n#E    #\n#######")
 def test_other_algorithms_train_save_and_play(
     algo: str, extractor: str, make, tmp_path: Path
 ) -> None:
-    cfg = preset("tiny").replace(
+    cfg = RLConfig.preset("tiny").replace(
         algo=algo, extractor=extractor, shape=[2, 3], total_steps=512, learning_starts=64,
         buffer_size=1000, batch_size=64, eval_n=10,
     )  # fmt: skip

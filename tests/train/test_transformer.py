@@ -52,7 +52,7 @@ def test_config_yaml_presets_and_unknown_keys(tmp_path: Path) -> None:
     f.write_text("d_model: 32\nscheme: grid\ntrain_sets: [default]\n")
     c = TrainConfig.from_yaml(f)
     assert c.d_model == 32 and c.train_sets == ["default"]
-    with pytest.raises(ValueError, match=r"unknown training config key\(s\) \['dmodel'\]"):
+    with pytest.raises(ValueError, match=r"unknown transformer config key\(s\) \['dmodel'\]"):
         TrainConfig.from_dict({"dmodel": 3})
     assert {"tiny", "grid6"} <= set(PRESETS)
     for preset in PRESETS.values():

@@ -12,20 +12,20 @@ from agents.rl.rollout import PolicyRunner, evaluate, random_walk_floor
 from maze_env.dataset import DatasetConfig, MazeDataset
 from maze_env.sb3 import MazeVecEnvAdapter
 from maze_env.solve import shortest_path
-from train.rl import preset, train
+from train.rl import RLConfig, train
 
 
 @pytest.fixture(scope="module")
 def vin_ckpt(tmp_path_factory: pytest.TempPathFactory) -> str:
     out = tmp_path_factory.mktemp("rl") / "ppo_vin_tiny"
-    train(preset("tiny"), out)
+    train(RLConfig.preset("tiny"), out)
     return str(out)
 
 
 @pytest.fixture(scope="module")
 def cnn_ckpt(tmp_path_factory: pytest.TempPathFactory) -> str:
     out = tmp_path_factory.mktemp("rl") / "ppo_cnn_tiny"
-    train(preset("tiny").replace(extractor="cnn", total_steps=256, eval_n=5), out)
+    train(RLConfig.preset("tiny").replace(extractor="cnn", total_steps=256, eval_n=5), out)
     return str(out)
 
 
@@ -76,7 +76,7 @@ def test_wrong_kind_missing_folder_and_bad_iterations(
     assert read_meta(vin_ckpt)["kind"] == "ppo"
     with pytest.raises(ValueError, match="holds a 'ppo' checkpoint, not 'dqn'"):
         make_dqn_agent(ckpt=vin_ckpt)
-    with pytest.raises(FileNotFoundError, match="meta.json is missing"):
+    with pytest.raises(FileNotFoundError, match="no such checkpoint folder"):
         make_ppo_agent(ckpt=str(tmp_path / "nothing"))
     with pytest.raises(ValueError, match="no iterations to change"):
         make_ppo_agent(ckpt=cnn_ckpt, iterations=5)

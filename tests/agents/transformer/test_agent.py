@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from agents.base import make_agent
-from agents.transformer.agent import TransformerAgent, load_hooks, load_model, write_meta
+from agents.transformer.agent import TransformerAgent, load_hooks, load_model
 from maze_env.dataset import DatasetConfig, MazeDataset
-from train.transformer import TrainConfig, main
+from train.transformer import TrainConfig, train
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,8 @@ def ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
         d_model=16, batch_size=8, max_steps=2, eval_every=2, eval_n=4, eval_beam_n=0,
         progress=False, tensorboard=False, threads=1, n_ctx=48,
     )  # fmt: skip
-    main(c)
-    write_meta(out, "test", c.train_sets[0], "pytest", 0.0)
+    meta = train(c, out, progress=False, command="pytest")
+    assert meta["kind"] == "transformer" and meta["selection"]["rule"] == "last"
     return out
 
 
@@ -51,7 +51,7 @@ def test_every_mode_returns_a_trajectory_per_task(ckpt: Path, decode: str) -> No
 
 
 def test_hooks_give_a_move_distribution(ckpt: Path) -> None:
-    from agents.search.priors import load_hooks as dispatch
+    from agents.checkpoint import load_hooks as dispatch
 
     prior_fn, value_fn = load_hooks(str(ckpt))
     assert value_fn is None
