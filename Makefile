@@ -32,9 +32,10 @@ run: setup
 quick: setup
 	$(BIN)/mazebench run --quick --workers $(WORKERS) --out $(RUN_OUT)-quick
 
-# pytest exits 5 when it collects no test: that is not a failure.
+# pytest exits 5 when it collects no test: that is not a failure. -rs prints why a test skipped
+# (without chromium: the browser tests, with what to install).
 test: setup
-	$(BIN)/python -m pytest -n 2 -q; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+	$(BIN)/python -m pytest -n 2 -q -rs; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
 test-all: setup
 	$(BIN)/python -m pytest -n 2 -q -m "slow or not slow"

@@ -14,10 +14,9 @@ import pytest
 from agents.harness.plots import pct, summary_lines
 from agents.harness.report import render_report
 from agents.harness.runner import run_comparison
+from tests import browser
 
-CHROMIUM = (
-    shutil.which("chromium") or (Path("/usr/bin/chromium").exists() and "/usr/bin/chromium") or None
-)
+CHROMIUM = browser.chromium()
 SUITES = ["size_4", "size_5", "gen_hallway", "target_held_out"]
 
 
@@ -87,8 +86,9 @@ def test_pct_formats_rates() -> None:
     )
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_html_renders_in_chromium(run_dir: Path, tmp_path: Path) -> None:
+    if CHROMIUM is None:
+        browser.missing("chromium is not installed")
     shot = tmp_path / "shot.png"
     cmd = [
         str(CHROMIUM),
