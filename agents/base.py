@@ -1,4 +1,4 @@
-"""The ``Agent`` protocol and ``Trajectory``; the registry's names re-exported from :mod:`agents.registry`.
+"""The ``Agent`` protocol and ``Trajectory``; agents are registered and built by :mod:`agents.registry`.
 
 An agent turns a :class:`~maze_env.Task` into a :class:`Trajectory`: the cells it visited in order
 (starting at the origin), the actions between them, and what it cost. The harness judges every
@@ -18,13 +18,6 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Protocol, runtime_checkable
 
-from agents.registry import (  # the registry lives there; these names stay importable here
-    AGENTS,
-    AgentImportError,
-    make_agent,
-    parse_agent_spec,
-    register_agent,
-)
 from maze_env import Task
 from maze_env.types import Coord
 
@@ -123,13 +116,4 @@ class BaseAgent:
         return dataclasses.replace(traj, seconds=time.perf_counter() - t0)
 
 
-__all__ = [
-    "AGENTS",
-    "Agent",
-    "AgentImportError",
-    "BaseAgent",
-    "Trajectory",
-    "make_agent",
-    "parse_agent_spec",
-    "register_agent",
-]
+__all__ = ["Agent", "BaseAgent", "Trajectory"]

@@ -47,6 +47,12 @@ BUILTIN_ENTRY_POINTS: dict[str, str] = {
 }
 """The built-in agents: search agents (numpy/numba) and the learned agents (torch, SB3)."""
 
+SEARCH_AGENTS: frozenset[str] = frozenset(
+    name for name, entry in BUILTIN_ENTRY_POINTS.items() if entry.startswith("agents.search.")
+)
+"""Names of the built-in search agents: those of :mod:`agents.search` (``mcts`` counts as search
+only without a learned ``prior=``; see :func:`is_search_agent`)."""
+
 
 class AgentImportError(ImportError, ValueError):
     """An agent's entry point cannot be imported (a missing module, dependency or attribute).
@@ -289,6 +295,24 @@ def parse_agent_spec(spec: str) -> tuple[str, dict[str, Any]]:
     if not name.strip():
         raise ValueError(f"agent spec {spec!r} has no name; known: {', '.join(sorted(AGENTS))}")
     return name.strip(), kwargs
+
+
+def is_search_agent(spec: str) -> bool:
+    """True when ``spec`` is a search agent: a name in :data:`SEARCH_AGENTS`, and for ``mcts``
+    no ``prior=`` checkpoint (a model-guided search is a learned agent).
+
+    Decided from the spec string alone, so a ``results.json`` read anywhere gives the same answer
+    (whatever is registered in that process); a spec that does not parse is not a search agent.
+    The one home of this rule: the report (:mod:`agents.harness.answer`, the figures and tables)
+    calls it.
+    """
+    try:
+        name, kwargs = parse_agent_spec(spec)
+    except ValueError:
+        return False
+    if name == "mcts" and kwargs.get("prior"):
+        return False
+    return name in SEARCH_AGENTS
 
 
 def describe_parameters(name: str) -> str:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.base import make_agent  # noqa: E402
+from agents.registry import make_agent  # noqa: E402
 from maze_env import Task  # noqa: E402
 from maze_env.dataset import DatasetConfig, MazeDataset  # noqa: E402
 

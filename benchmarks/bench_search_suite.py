@@ -26,9 +26,9 @@ def main() -> None:
     args = ap.parse_args()
     import torch
 
-    from agents.base import make_agent
     from agents.harness.suites import builtin_suites
     from agents.malloc import keep_freed_memory
+    from agents.registry import make_agent
     from maze_env.dataset import MazeDataset
 
     torch.set_num_threads(1)

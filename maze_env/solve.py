@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from maze_env.maze import Maze, MazeBatch, check_cell, dead_end_cells
+from maze_env.maze import Maze, MazeBatch, Task, check_cell, dead_end_cells
 from maze_env.types import ACTION_DELTAS, Coord
 
 __all__ = [
@@ -315,6 +315,16 @@ def bfs_distances(maze: Maze, source: Coord) -> np.ndarray:
     dist = np.full((rows, cols), -1, dtype=np.int32)
     _bfs(maze.connections, r, c, dist, np.empty(rows * cols, dtype=np.int32), -1)
     return dist
+
+
+def task_distances(task: Task) -> tuple[np.ndarray, np.ndarray]:
+    """``(to_origin, to_target)``: :func:`bfs_distances` from the task's origin and from its target.
+
+    Returns:
+        Two ``int32[R, C]`` arrays, ``-1`` where a cell is unreachable; ``to_target[origin]`` is
+        the length of a shortest path (``-1``: none).
+    """
+    return bfs_distances(task.maze, task.origin), bfs_distances(task.maze, task.target)
 
 
 def shortest_path(maze: Maze, origin: Coord, target: Coord) -> list[Coord] | None:

@@ -17,8 +17,9 @@ interval; a family is judged by its suites one at a time, so one failing size is
   family; **holds like search** when it holds on every family it was tested on; otherwise
   mixed/unclear. Never more than that: n is finite and the suites are these suites only.
 
-Search agents (``bfs astar dfs greedy random_fork random_walk``, ``mcts`` without ``prior``)
-are the reference: their rates on the same suites are reported beside.
+Search agents (:func:`agents.registry.is_search_agent`: ``bfs astar dfs greedy random_fork
+random_walk``, ``mcts`` without ``prior``) are the reference: their rates on the same suites are
+reported beside.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from typing import Any
 
 import numpy as np
 
+from agents.harness.figures import MARKERS, agent_labels, pyplot, save_figure
 from agents.harness.metrics import wilson_interval
+from agents.registry import is_search_agent, parse_agent_spec
 from agents.training_sets import training_label
 
-SEARCH_AGENTS = ("bfs", "astar", "dfs", "greedy", "random_fork", "random_walk", "mcts")
-"""Base names of the search agents (``mcts`` only without ``prior=``)."""
 LEARNED_MIN = 0.5
 """In-distribution exact below this: the agent did not learn the task."""
 IN_DISTRIBUTION = "in_distribution"
@@ -44,15 +45,10 @@ FAMILY_ORDER = ("sizes", "generators", "loops", "open", "target_shift")
 
 
 def is_learned(agent: Mapping[str, Any]) -> bool:
-    """True for a learned agent: not a search agent, or MCTS with a learned prior (or any agent
-    whose results record a training set)."""
-    spec = str(agent["spec"])
-    base, _, params = spec.partition(":")
-    if agent.get("training_set"):
-        return True
-    if base.strip() == "mcts":
-        return "prior=" in params
-    return base.strip() not in SEARCH_AGENTS
+    """True for a learned agent of ``results.json``: any agent whose results record a training
+    set, else any spec that is not a search agent (:func:`agents.registry.is_search_agent`; MCTS
+    with a learned prior is learned)."""
+    return bool(agent.get("training_set")) or not is_search_agent(str(agent["spec"]))
 
 
 def _rate(k: int, n: int) -> dict[str, Any]:
@@ -260,9 +256,6 @@ def pooled(results: Mapping[str, Any], spec: str, names: Sequence[str]) -> dict[
     return _rate(k, n)
 
 
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
-
-
 def learned_style(j: int) -> tuple[int, str]:
     """``(tab10 colour index, marker)`` of the ``j``-th learned agent's line: the marker shifts
     by one every 10 agents, so colour and marker together stay unique (up to 100 agents)."""
@@ -273,12 +266,10 @@ def answer_figure(results: Mapping[str, Any], path: Path) -> Path | None:
     """Exact vs distance from the training distribution, one line per agent: learned agents in
     colour, search agents in grey as the reference; markers and small x offsets keep overlapping
     lines apart; 95% Wilson intervals as error bars."""
-    from agents.harness.plots import _plt, _save, agent_labels
-
     labels, groups = distance_points(results)
     if not groups or not any(is_learned(a) for a in results["agents"]):
         return None  # search only: the size curve below shows them
-    plt = _plt()
+    plt = pyplot()
     short = agent_labels(results)
     agents = results["agents"]
     learned = [a for a in agents if is_learned(a)]
@@ -332,7 +323,7 @@ def answer_figure(results: Mapping[str, Any], path: Path) -> Path | None:
         fontsize=9,
     )
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # -- MCTS budget curve --------------------------------------------------------------------------
@@ -340,8 +331,6 @@ def mcts_budget_groups(results: Mapping[str, Any]) -> list[list[tuple[int, str]]
     """Groups of MCTS agents that differ only in ``simulations`` (at least two per group):
     ``[[(simulations, spec), ...] sorted by simulations, ...]``. An agent without
     ``simulations=`` in its spec is left out (its default is not in the results)."""
-    from agents.registry import parse_agent_spec
-
     groups: dict[str, list[tuple[int, str]]] = {}
     for a in results["agents"]:
         try:
@@ -363,8 +352,6 @@ def mcts_budget_figure(results: Mapping[str, Any], path: Path) -> Path | None:
     """Exact vs MCTS simulations (log x), one line per suite (per family when there are more
     than :data:`BUDGET_MAX_LINES` suites), one panel per group of MCTS agents that differ only in
     simulations; 95% Wilson bars. ``None`` when there is no such group."""
-    from agents.harness.plots import _plt, _save
-
     groups = mcts_budget_groups(results)
     if not groups:
         return None
@@ -376,12 +363,11 @@ def mcts_budget_figure(results: Mapping[str, Any], path: Path) -> Path | None:
         for s in suites:
             fams.setdefault(s["family"], []).append(s["name"])
         lines = list(fams.items())
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(
         1, len(groups), figsize=(4.6 * len(groups) + 1.8, 3.4), squeeze=False, sharey=True
     )
     cmap = plt.get_cmap("tab10")
-    markers = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
     for ax, group in zip(axes[0], groups, strict=True):
         sims = np.array([s for s, _ in group], dtype=float)
         for i, (label, names) in enumerate(lines):
@@ -389,7 +375,7 @@ def mcts_budget_figure(results: Mapping[str, Any], path: Path) -> Path | None:
             y = np.array([r["mean"] for r in rates])
             err = np.array([y - [r["low"] for r in rates], [r["high"] for r in rates] - y])
             shift = 1 + 0.04 * (i - (len(lines) - 1) / 2)  # small multiplicative x offsets
-            ax.errorbar(sims * shift, y, yerr=err, color=cmap(i % 10), marker=markers[i % 10],
+            ax.errorbar(sims * shift, y, yerr=err, color=cmap(i % 10), marker=MARKERS[i % 10],
                         ms=4, lw=1.3, capsize=2, elinewidth=0.7, label=label)  # fmt: skip
         ax.set_xscale("log")
         ax.set_xticks(sims, [str(int(s)) for s in sims], fontsize=8)
@@ -406,4 +392,4 @@ def mcts_budget_figure(results: Mapping[str, Any], path: Path) -> Path | None:
     axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     fig.suptitle("MCTS: exact vs simulations (95% Wilson bars)", fontsize=9)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

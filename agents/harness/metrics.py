@@ -27,7 +27,7 @@ from agents.base import Trajectory
 from agents.search.graph import maze_neighbors_fn
 from maze_env import Maze, Task
 from maze_env.placement import Placement, parse_placement
-from maze_env.solve import bfs_distances, forks
+from maze_env.solve import forks, task_distances
 from maze_env.types import ACTION_OF_DELTA as _DELTA_ACTION  # the one home of this map
 from maze_env.types import Coord
 
@@ -161,6 +161,27 @@ def best_reference_path(
         ]
         path.append(max(options, key=lambda nb: best[nb]))  # max keeps the first of equals
     return tuple(path)
+
+
+def reference_path(
+    task: Task,
+    visited: Iterable[Coord] = (),
+    distances: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[Coord, ...] | None:
+    """The optimal path the metrics judge ``visited`` against: :func:`best_reference_path` of
+    ``task`` (with no ``visited``: the canonical shortest path, first move in action order).
+
+    Args:
+        task: the task.
+        visited: cells the agent visited (the judged path).
+        distances: ``(to_origin, to_target)`` from :func:`maze_env.solve.task_distances`, when the
+            caller has them already (else computed here).
+
+    Returns:
+        The path (origin and target included), or ``None`` if the target is unreachable.
+    """
+    to_origin, to_target = task_distances(task) if distances is None else distances
+    return best_reference_path(task.maze, visited, to_origin, to_target)
 
 
 def node_overlap(path: Sequence[Coord], reference: Sequence[Coord]) -> float:
@@ -354,13 +375,11 @@ def compute_metrics(
     maze = task.maze
     judged = judge_trajectory(task, trajectory)
     path = judged.path
-    to_origin, to_target = bfs_distances(maze, task.origin), bfs_distances(maze, task.target)
+    to_origin, to_target = task_distances(task)
     d_star = int(to_target[task.origin])
     optimal = d_star if d_star >= 0 else None
     moves = len(path) - 1
-    reference = (
-        best_reference_path(maze, path, to_origin, to_target) if optimal is not None else None
-    )
+    reference = reference_path(task, path, (to_origin, to_target)) if optimal is not None else None
     n_forks, n_dec, n_ok = (
         fork_decisions(maze, path, reference, to_target) if reference else (0, 0, 0)
     )

@@ -8,7 +8,6 @@ the order they were given). Tables are ``(header, rows)`` of strings for Markdow
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,77 +15,20 @@ from typing import Any
 
 import numpy as np
 
+from agents.harness.answer import cannot_read, is_learned, mcts_budget_figure
+from agents.harness.figures import MARKERS, agent_labels, pyplot, save_figure
 from agents.harness.metrics import FAILURE_KINDS
 from agents.training_sets import training_label
 from maze_env import Maze
 
 SIZE_FAMILIES = ("in_distribution", "sizes")
 GENERATOR_FAMILIES = ("in_distribution", "generators", "loops", "open")
-DPI = 110
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _colors(results: Mapping[str, Any]) -> dict[str, Any]:
-    plt = _plt()
+    plt = pyplot()
     cmap = plt.get_cmap("tab10")
     return {a["spec"]: cmap(i % 10) for i, a in enumerate(results["agents"])}
-
-
-LABEL_MAX = 24
-"""Agent names longer than this get a short label in tables and legends (see :func:`agent_labels`)."""
-
-
-_NOISE = ("ckpt=", ",n_iter=auto", "decode=", "vin_reward=")
-"""Parts of a learned agent's name that a short label can drop (the agents table has them all)."""
-
-
-def compact_name(name: str) -> str:
-    """``kind:folder,options`` without what repeats or is implied: ``deepthinking:graph`` for
-    ``deepthinking:deepthinking_graph``, ``ppo:vin_mix8,peak`` for
-    ``ppo:ppo_vin_mix8,vin_reward=peak``; other names unchanged."""
-    kind, sep, rest = name.partition(":")
-    if not sep:
-        return name
-    for noise in _NOISE:
-        rest = rest.replace(noise, "")
-    rest = rest.rsplit("/", 1)[-1]  # a checkpoint's folder name, not its path
-    if rest.startswith(kind + "_"):
-        rest = rest[len(kind) + 1 :]
-    return f"{kind}:{rest}"
-
-
-def agent_labels(results: Mapping[str, Any]) -> dict[str, str]:
-    """Short, unique labels by spec: the agent's name if at most :data:`LABEL_MAX` characters,
-    else :func:`compact_name` if that is short enough, else its base name (``mcts`` of
-    ``mcts(simulations=10, ...)``; ``mcts+NAME`` with ``prior='.../NAME'``) numbered where needed
-    (``mcts#1``, ``mcts#2``). The report's agents table maps labels to full names."""
-    names = {a["spec"]: a["name"] for a in results["agents"]}
-    short = {}
-    for s, n in names.items():
-        c = compact_name(n)
-        base = c.split("(")[0]
-        prior = re.search(r"prior='([^']+)'", n)
-        if prior:  # a search guided by a model: name the model (mcts+transformer_grid6)
-            base = f"{base}+{prior.group(1).rstrip('/').rsplit('/', 1)[-1]}"
-        short[s] = n if len(n) <= LABEL_MAX else c if len(c) <= LABEL_MAX else base[:LABEL_MAX]
-    clashes = Counter(short.values())
-    numbered: Counter[str] = Counter()
-    out: dict[str, str] = {}
-    for spec, label in short.items():
-        if clashes[label] > 1 and label != names[spec]:
-            numbered[label] += 1
-            label = f"{label}#{numbered[label]}"
-        out[spec] = label
-    return out
 
 
 def training_sizes(results: Mapping[str, Any]) -> dict[str, int]:
@@ -108,15 +50,6 @@ def _rate(
     return r["mean"], r["low"], r["high"]
 
 
-def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=DPI, bbox_inches="tight", facecolor="white")
-    _plt().close(fig)
-    tmp.replace(path)
-    return path
-
-
 def size_suites(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The dfs suites of the size curve (``in_distribution`` and ``sizes``), smallest first."""
     suites = [s for s in results["suites"] if s["family"] in SIZE_FAMILIES]
@@ -130,7 +63,7 @@ def generalization_curve(results: Mapping[str, Any], path: Path) -> Path | None:
     suites = size_suites(results)
     if not suites:
         return None
-    plt = _plt()
+    plt = pyplot()
     colors, labels, trained = _colors(results), agent_labels(results), training_sizes(results)
     agents = results["agents"]
     n_cols = min(4, len(agents))
@@ -143,8 +76,6 @@ def generalization_curve(results: Mapping[str, Any], path: Path) -> Path | None:
     diff = [s["difficulty"]["mean"] for s in suites]
     for ax in axes.ravel()[len(agents) :]:
         ax.axis("off")
-    from agents.harness.answer import cannot_read
-
     for ax, a in zip(axes.ravel(), agents, strict=False):
         color = colors[a["spec"]]
         unread = [cannot_read(results["results"][a["spec"]].get(s["name"])) for s in suites]
@@ -190,7 +121,7 @@ def generalization_curve(results: Mapping[str, Any], path: Path) -> Path | None:
         fontsize=10,
     )
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def generator_bars(results: Mapping[str, Any], path: Path) -> Path | None:
@@ -198,7 +129,7 @@ def generator_bars(results: Mapping[str, Any], path: Path) -> Path | None:
     suites = [s for s in results["suites"] if s["family"] in GENERATOR_FAMILIES]
     if not suites:
         return None
-    plt = _plt()
+    plt = pyplot()
     colors, labels = _colors(results), agent_labels(results)
     agents = results["agents"]
     width = 0.8 / max(1, len(agents))
@@ -224,12 +155,12 @@ def generator_bars(results: Mapping[str, Any], path: Path) -> Path | None:
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     ax.set_title("Exact rate by maze generator (6x6)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def cost_accuracy(results: Mapping[str, Any], path: Path) -> Path | None:
     """Mean nodes expanded and wall time per task (log x) against the pooled exact rate."""
-    plt = _plt()
+    plt = pyplot()
     colors, labels = _colors(results), agent_labels(results)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for a in results["agents"]:
@@ -250,7 +181,7 @@ def cost_accuracy(results: Mapping[str, Any], path: Path) -> Path | None:
     axes[0].set_ylim(-0.03, 1.08)
     axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
     fig.suptitle("Cost vs accuracy", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def difficulty_bars(results: Mapping[str, Any], path: Path) -> Path | None:
@@ -258,7 +189,7 @@ def difficulty_bars(results: Mapping[str, Any], path: Path) -> Path | None:
     suites = sorted(results["suites"], key=lambda s: -s["difficulty"]["mean"])
     if not suites:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 0.28 * len(suites) + 1.2))
     vals = np.array(
         [[s["difficulty"][k] for k in ("mean", "low", "high")] for s in suites], dtype=float
@@ -271,7 +202,7 @@ def difficulty_bars(results: Mapping[str, Any], path: Path) -> Path | None:
     ax.set_xlabel(f"{results['baseline']} success rate (lower = harder)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title("Suite difficulty")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # -- gallery ----------------------------------------------------------------------------------
@@ -286,7 +217,7 @@ def gallery(results: Mapping[str, Any], path: Path, cell_px: int = 14) -> Path |
 
     from maze_env.render import HEAT_HIGH, ORIGIN, PATH_COLORS, TARGET, draw_frame
 
-    plt = _plt()
+    plt = pyplot()
     names = agent_labels(results)
     rows = list(dict.fromkeys(item["agent"] for item in items))
     n_cols = max(sum(1 for it in items if it["agent"] == a) for a in rows)
@@ -324,7 +255,7 @@ def gallery(results: Mapping[str, Any], path: Path, cell_px: int = 14) -> Path |
     fig.suptitle("Failures: the agent's path vs a shortest path on the same maze", fontsize=11)
     fig.tight_layout(rect=(0, 0.6 / fig.get_figheight(), 1, 1 - 0.35 / fig.get_figheight()))
     fig.subplots_adjust(hspace=0.3)  # room for each panel's two-line title
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _draw_item(item: Mapping[str, Any], draw_frame: Any, cell_px: int) -> np.ndarray:
@@ -444,8 +375,6 @@ def rate_table(results: Mapping[str, Any], key: str) -> tuple[list[str], list[li
     extra = [base] if base not in specs and base in results["results"] else []
     header = ["suite", *[f"{base} (baseline)" for _ in extra], *[labels[a] for a in specs]]
     body = []
-    from agents.harness.answer import cannot_read
-
     for s in results["suites"]:
         row = [s["name"]]
         for a in [*extra, *specs]:
@@ -457,8 +386,9 @@ def rate_table(results: Mapping[str, Any], key: str) -> tuple[list[str], list[li
 
 def failure_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]] | None:
     """Learned agents x failure kinds: each kind's share of the agent's failed tasks, pooled over
-    every suite (``share% (count)``); ``None`` when no learned agent failed a task."""
-    learned = [a for a in results["agents"] if a.get("training_set") is not None]
+    every suite (``share% (count)``); ``None`` when no learned agent failed a task. Learned:
+    :func:`agents.harness.answer.is_learned`."""
+    learned = [a for a in results["agents"] if is_learned(a)]
     counts = {}
     for a in learned:
         total: Counter = Counter()
@@ -514,20 +444,22 @@ def suites_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]
 
 def agents_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     """One row per agent: the label used in tables and figures, its full name, its spec, and
-    what it was trained on (``search`` for agents that learn nothing)."""
+    what it was trained on (``search (no training)`` for a search agent,
+    :func:`agents.harness.answer.is_learned`)."""
     labels = agent_labels(results)
-    rows = [
-        [labels[a["spec"]], a["name"], a["spec"], training_label(a["training_set"]) if a.get("training_set") else "search (no training)"]
-        for a in results["agents"]
-    ]
+    rows = [[labels[a["spec"]], a["name"], a["spec"], _trained_on(a)] for a in results["agents"]]
     return ["label", "agent", "spec", "trained on"], rows
+
+
+def _trained_on(agent: Mapping[str, Any]) -> str:
+    if agent.get("training_set"):
+        return training_label(agent["training_set"])
+    return "learned (training set not recorded)" if is_learned(agent) else "search (no training)"
 
 
 # -- all figures ----------------------------------------------------------------------------
 def mcts_budget(results: Mapping[str, Any], path: Path) -> Path | None:
     """Exact vs MCTS simulations (:func:`agents.harness.answer.mcts_budget_figure`)."""
-    from agents.harness.answer import mcts_budget_figure
-
     return mcts_budget_figure(results, path)
 
 

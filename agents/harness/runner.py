@@ -48,21 +48,9 @@ from agents.harness.run_folder import (
     load_config,
     write_predictions,
 )
-from agents.harness.suites import (
-    DEFAULT_N,
-    Suite,
-    SuiteData,
-    build_suites,
-    resolve_suites,
-    suite_from_dict,
-)
-from agents.harness.user_suites import _suite_from_dict as _user_suite_from_dict
-from agents.harness.user_suites import (
-    is_user_suite,
-    load_user_suite,
-    take,
-    user_suite_data,
-)
+from agents.harness.run_suites import config_suite_data, suite_data
+from agents.harness.suites import DEFAULT_N, Suite, SuiteData, resolve_suites
+from agents.harness.user_suites import is_user_suite, load_user_suite
 from agents.registry import AGENTS, factory_parameters, make_agent, parse_agent_spec
 
 BASELINE = "random_fork"
@@ -190,38 +178,6 @@ def resolve_run_suites(
             "rename the file"
         )
     return [*resolved, suite], {suite.name: data}
-
-
-def suite_data(
-    suites: Sequence[Suite],
-    ns: Mapping[str, int],
-    seed: int,
-    cache_dir: str | Path | None = None,
-    user_data: Mapping[str, SuiteData] | None = None,
-) -> dict[str, SuiteData]:
-    """Every suite's tasks, in ``suites`` order: generated ones from their recipe, user suites
-    from ``user_data`` if given, else reloaded from their file (content hash checked); a user
-    suite's first ``ns[name]`` tasks."""
-    user_data = dict(user_data or {})
-    generated = build_suites([s for s in suites if not is_user_suite(s)], ns, seed, cache_dir)
-    out = {}
-    for s in suites:
-        if not is_user_suite(s):
-            out[s.name] = generated[s.name]
-        elif s.name in user_data:
-            out[s.name] = SuiteData(s, take(user_data[s.name].dataset, ns[s.name]))
-        else:
-            out[s.name] = user_suite_data(s, ns[s.name])
-    return out
-
-
-def config_suite_data(config: Mapping[str, Any]) -> dict[str, SuiteData]:
-    """Rebuild a run folder's suite data from its ``config.json`` dict (user suites included)."""
-    suites = [
-        _user_suite_from_dict(d) if is_user_suite(d) else suite_from_dict(d)
-        for d in config["suites"]
-    ]
-    return suite_data(suites, config["n"], config["seed"])
 
 
 # -- planning -----------------------------------------------------------------------------------

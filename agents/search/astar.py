@@ -13,7 +13,8 @@ import functools
 import time
 from collections.abc import Sequence
 
-from agents.base import BaseAgent, Trajectory, register_agent
+from agents.base import BaseAgent, Trajectory
+from agents.registry import register_agent
 from agents.search import _kernels
 from agents.search.common import (
     format_name,

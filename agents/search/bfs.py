@@ -14,7 +14,8 @@ import functools
 import time
 from collections.abc import Sequence
 
-from agents.base import BaseAgent, Trajectory, register_agent
+from agents.base import BaseAgent, Trajectory
+from agents.registry import register_agent
 from agents.search.common import (
     group_by_shape,
     stack_tasks,

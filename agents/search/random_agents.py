@@ -12,7 +12,8 @@ import random
 import time
 from collections.abc import Callable
 
-from agents.base import BaseAgent, Trajectory, register_agent
+from agents.base import BaseAgent, Trajectory
+from agents.registry import register_agent
 from agents.search.common import (
     check_positive,
     check_seed,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 
-from agents.base import BaseAgent, Trajectory, register_agent
+from agents.base import BaseAgent, Trajectory
+from agents.registry import register_agent
 from agents.search.common import format_name, make_trajectory
 from agents.search.graph import (
     HeuristicFn,

@@ -13,7 +13,9 @@ from maze_env.tokens.vocab import Vocabulary
 from maze_env.types import Shape
 
 
-def make_vocabulary(max_shape: int | Shape, scheme: str | Scheme | GridScheme = "aotp") -> Vocabulary:
+def make_vocabulary(
+    max_shape: int | Shape, scheme: str | Scheme | GridScheme = "aotp"
+) -> Vocabulary:
     """The vocabulary of ``scheme`` for grids up to ``max_shape``.
 
     Args:

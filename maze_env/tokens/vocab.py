@@ -302,9 +302,7 @@ class Vocabulary:
 
 def parse_max_shape(max_shape: int | Shape) -> Shape:
     """``max_shape`` as ``(rows, cols)`` (an int means square), else a ``ValueError``."""
-    rows, cols = (
-        (max_shape, max_shape) if isinstance(max_shape, (int, np.integer)) else max_shape
-    )
+    rows, cols = (max_shape, max_shape) if isinstance(max_shape, (int, np.integer)) else max_shape
     if int(rows) < 1 or int(cols) < 1:
         raise ValueError(f"max_shape must be positive (rows, cols), got {max_shape!r}")
     return (int(rows), int(cols))

@@ -6,15 +6,14 @@ Python; the batched numba engine must give the very same trajectories for the sa
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pytest
 
-from agents.base import make_agent
-from agents.search import MCTSAgent, mcts_search
 from agents import checkpoint as checkpoint_module
+from agents.registry import make_agent
+from agents.search import MCTSAgent, mcts_search
 from agents.search.common import task_seed
 from maze_env import Task, generate
 from maze_env.solve import bfs_distances, shortest_path

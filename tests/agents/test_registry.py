@@ -10,7 +10,13 @@ import sys
 import pytest
 
 from agents import AGENTS, AgentImportError, make_agent, parse_agent_spec, register_agent
-from agents.registry import BUILTIN_ENTRY_POINTS, AgentRegistry, describe_parameters
+from agents.registry import (
+    BUILTIN_ENTRY_POINTS,
+    SEARCH_AGENTS,
+    AgentRegistry,
+    describe_parameters,
+    is_search_agent,
+)
 
 
 @pytest.fixture
@@ -127,3 +133,12 @@ def test_parameter_checks_happen_before_building(registry_state) -> None:
 
 def _needs_ckpt(*, ckpt: str, seed: int = 0):  # noqa: ANN202
     return type("A", (), {"name": ckpt})()
+
+
+def test_search_agents_are_the_search_package_and_mcts_without_a_prior() -> None:
+    assert SEARCH_AGENTS == {"bfs", "astar", "dfs", "greedy", "random_fork", "random_walk", "mcts"}
+    for spec in ("bfs", " astar ", "random_walk:max_steps=12", "mcts:simulations=100"):
+        assert is_search_agent(spec), spec
+    for spec in ("mcts:prior=checkpoints/t,simulations=5", "transformer:ckpt=x", "ppo", "mine",
+                 "bfs:oops", ""):  # fmt: skip
+        assert not is_search_agent(spec), spec  # learned, unknown, or not a spec at all

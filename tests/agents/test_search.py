@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.base import AGENTS, make_agent
+from agents.registry import AGENTS, make_agent
 from agents.search import (
     AStarAgent,
     a_star,

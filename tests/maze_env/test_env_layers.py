@@ -80,6 +80,101 @@ def cycle_through(graph: dict[str, set[str]], start: str) -> list[str] | None:
     return None
 
 
+# -- every package, file by file ---------------------------------------------------------------
+ROOT = PACKAGE.parent
+PACKAGES = tuple(
+    name
+    for name in ("maze_env", "agents", "train", "benchmarks")
+    if (ROOT / name / "__init__.py").is_file()  # benchmarks: scripts, scanned once a package
+)
+
+
+def file_imports(path: Path, module: str, is_init: bool) -> set[str]:
+    """Every name ``path`` imports, anywhere in the file (module level, inside functions, under
+    ``TYPE_CHECKING``), relative imports resolved: ``from a import b`` gives ``a`` and ``a.b``."""
+    out: set[str] = set()
+    package = module if is_init else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")
+                up = up[: len(up) - (node.level - 1)]
+                base = ".".join(up + ([base] if base else []))
+            out.add(base)
+            out |= {f"{base}.{a.name}" for a in node.names}
+    return out
+
+
+def file_import_graph(
+    root: Path = ROOT, packages: tuple[str, ...] = PACKAGES
+) -> dict[str, set[str]]:
+    """Module -> the modules of ``packages`` it imports anywhere (one node per file). A package's
+    ``__init__`` only re-exports, so it is no node: every submodule runs it first anyway."""
+    files: dict[str, tuple[Path, bool]] = {}
+    for pkg in packages:
+        for path in sorted((root / pkg).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            is_init = parts[-1] == "__init__"
+            files[".".join(parts[:-1] if is_init else parts)] = (path, is_init)
+    nodes = {m for m, (_, is_init) in files.items() if not is_init}
+    graph: dict[str, set[str]] = {}
+    for module in sorted(nodes):
+        path, _ = files[module]
+        graph[module] = {d for d in file_imports(path, module, False) if d in nodes and d != module}
+    return graph
+
+
+def all_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle ``[a, ..., a]`` per back edge of a depth-first walk (none: the graph is a DAG)."""
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return cycles
+
+
+def test_file_import_graph_counts_lazy_typing_and_relative_imports(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    for init in (pkg / "__init__.py", pkg / "sub" / "__init__.py"):
+        init.write_text("from pkg.sub import c\n")  # re-exports: no node, no edge
+    (pkg / "a.py").write_text("def f():\n    from pkg import b\n")
+    (pkg / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .sub.c import X\n"
+    )
+    (pkg / "sub" / "c.py").write_text("from .. import a\nimport os\n")
+    graph = file_import_graph(tmp_path, ("pkg",))
+    assert graph == {"pkg.a": {"pkg.b"}, "pkg.b": {"pkg.sub.c"}, "pkg.sub.c": {"pkg.a"}}
+    assert all_cycles(graph) == [["pkg.a", "pkg.b", "pkg.sub.c", "pkg.a"]]
+    assert all_cycles({"x": {"y"}, "y": set()}) == []
+
+
+def test_no_file_imports_another_that_imports_it_back() -> None:
+    """No import cycle between files in any package, counting every import (lazy ones too)."""
+    assert {"maze_env", "agents", "train"} <= set(PACKAGES)
+    graph = file_import_graph()
+    assert "agents.harness.run_suites" in graph["agents.harness.report"]  # a lazy import, seen
+    cycles = all_cycles(graph)
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
 def test_import_graph_finds_imports() -> None:
     graph = import_graph()
     assert "maze_env.env_config" in graph["maze_env.episodes"]

@@ -9,7 +9,16 @@ from hypothesis import strategies as st
 
 from maze_env import Maze, Task, generate
 from maze_env.solve import shortest_path
-from maze_env.tokens import PADDING, SCHEMES, SPECIAL_TOKENS, Vocabulary, make_vocabulary, parse, tokenize
+from maze_env.tokens import (
+    PADDING,
+    SCHEMES,
+    SPECIAL_TOKENS,
+    GridVocabulary,
+    Vocabulary,
+    make_vocabulary,
+    parse,
+    tokenize,
+)
 
 HAND = Maze.from_edges((2, 2), [((0, 0), (0, 1)), ((0, 1), (1, 1)), ((1, 0), (1, 1))])
 HAND_TEXT = (
@@ -354,6 +363,19 @@ def test_grid_vocabulary_is_size_independent() -> None:
         make_vocabulary(4, "grid_cells").encode_tasks(tasks)
     with pytest.raises(ValueError, match="not a single move"):
         small.encode_tasks(tasks[:1], paths=[[(0, 0), (0, 2)]])
+
+
+def test_make_vocabulary_picks_the_class_and_each_class_refuses_the_other_schemes() -> None:
+    for scheme in SCHEMES:
+        want = GridVocabulary if scheme.startswith("grid") else Vocabulary
+        assert type(make_vocabulary(5, scheme)) is want, scheme
+    assert make_vocabulary((3, 4)).tokens == Vocabulary((3, 4)).tokens
+    with pytest.raises(ValueError, match=r"'grid' is a grid scheme.*make_vocabulary\(max_shape"):
+        Vocabulary(4, "grid")
+    with pytest.raises(ValueError, match="'aotp' is not a grid scheme"):
+        GridVocabulary(4, "aotp")
+    with pytest.raises(ValueError, match="unknown token scheme 'nope'"):
+        make_vocabulary(4, "nope")
 
 
 def test_grid_parse_reports_problems() -> None:

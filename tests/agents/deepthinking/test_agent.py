@@ -56,7 +56,7 @@ def test_fixed_n_iter_and_auto_rule(ckpt: Path) -> None:
 def test_bad_inputs(ckpt: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         DeepThinkingAgent(ckpt=str(tmp_path / "missing"))
-    from agents.base import make_agent
+    from agents.registry import make_agent
 
     with pytest.raises(ValueError, match="ckpt"):
         make_agent("deepthinking:n_iter=5")
@@ -83,7 +83,7 @@ def test_bad_inputs(ckpt: Path, tmp_path: Path) -> None:
 
 
 def test_built_by_name_from_a_spec(ckpt: Path) -> None:
-    from agents.base import make_agent
+    from agents.registry import make_agent
 
     agent = make_agent(f"deepthinking:ckpt={ckpt},n_iter=5,batch_size=8")
     assert isinstance(agent, DeepThinkingAgent)

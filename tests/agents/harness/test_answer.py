@@ -54,6 +54,22 @@ def test_which_agents_are_learned() -> None:
     assert learned("my_agent") and learned("bfs", "default")
 
 
+def test_the_tables_ask_is_learned_too() -> None:
+    """The agents table and the failure table sort agents by the same rule as the answer."""
+    from agents.harness.plots import agents_table, failure_table
+
+    results = _results({"bfs": _all(100), "transformer:ckpt=a": _all(60)})
+    trained_on = {row[2]: row[-1] for row in agents_table(results)[1]}
+    assert trained_on == {
+        "bfs": "search (no training)",
+        "transformer:ckpt=a": "learned (training set not recorded)",
+    }
+    for spec in ("bfs", "transformer:ckpt=a"):
+        for agg in results["results"][spec].values():
+            agg["failure_kinds"] = {"wall": 1}
+    assert [row[0] for row in failure_table(results)[1]] == ["transformer(ckpt=a)"]
+
+
 def test_criteria_per_agent() -> None:
     results = _results(
         {

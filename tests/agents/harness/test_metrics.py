@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from agents.base import Trajectory, make_agent
+from agents.base import Trajectory
 from agents.harness.metrics import (
     TaskMetrics,
     aggregate,
@@ -17,10 +17,12 @@ from agents.harness.metrics import (
     compute_metrics,
     count_backtracks,
     judge_trajectory,
+    reference_path,
     wilson_interval,
 )
+from agents.registry import make_agent
 from maze_env import Task
-from maze_env.solve import bfs_distances
+from maze_env.solve import bfs_distances, task_distances
 from tests.agents.test_search import FORK, FORK_PATH, LURE, LURE_GREEDY
 
 # FORK (see tests/agents/test_search.py): S=(0,0), E=(2,3), optimal 7 moves along the top row
@@ -156,6 +158,13 @@ def test_several_shortest_paths_any_counts_and_overlap_picks_the_closest():
         (1, 1),
         (1, 2),
     )
+    # the one recipe the report gallery and the explorer call: the same paths
+    assert [d.tolist() for d in task_distances(task)] == [d_o.tolist(), d_t.tolist()]
+    assert reference_path(task) == ((0, 0), (0, 1), (0, 2), (1, 2))
+    assert reference_path(task, [(1, 0), (1, 1)]) == ((0, 0), (1, 0), (1, 1), (1, 2))
+    assert reference_path(task, [(1, 0)], (d_o, d_t)) == ((0, 0), (1, 0), (1, 1), (1, 2))
+    walled = Task.from_ascii("#####\n#S#E#\n#####")
+    assert reference_path(walled) is None
 
 
 def test_target_region(fork):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.base import make_agent
+from agents.registry import make_agent
 from agents.transformer.agent import TransformerAgent, load_hooks, load_model
 from maze_env.dataset import DatasetConfig, MazeDataset
 from train.transformer import TrainConfig, train
