@@ -96,14 +96,27 @@ def _epilog() -> str:
     return EPILOG.format(agents="\n".join(agent_lines()), suites="\n".join(suite_lines))
 
 
-class _LazyEpilogParser(argparse.ArgumentParser):
+class _LazyEpilog:
     """Builds its epilog only when help is printed: listing every agent's parameters imports
-    every agent's module (torch for the learned ones), which no other command should pay for."""
+    every agent's module (torch for the learned ones), which no other command should pay for.
+    Mixed into whatever parser class the subparsers make (the CLI's one-line errors)."""
+
+    epilog: str | None
 
     def format_help(self) -> str:
         if self.epilog is None:
             self.epilog = _epilog()
-        return super().format_help()
+        return super().format_help()  # type: ignore[misc]
+
+
+def _lazy_epilog_class(base: type) -> type:
+    return type("_LazyEpilogParser", (_LazyEpilog, base), {})
+
+
+def _check_folder(option: str, path: str | None) -> None:
+    """``option``'s folder may be missing (it is made) but must not be a file."""
+    if path is not None and Path(path).exists() and not Path(path).is_dir():
+        raise ValueError(f"{option} {path} is a file, not a folder; choose another {option}")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -114,7 +127,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.__class__ = _LazyEpilogParser  # subparsers.add_parser builds a plain ArgumentParser
+    p.__class__ = _lazy_epilog_class(type(p))  # subparsers.add_parser built the parser
     p.add_argument(
         "--agents",
         nargs="+",
@@ -192,6 +205,8 @@ def run(args: argparse.Namespace) -> int:
     """Run (or merge) a comparison from parsed arguments; returns the exit status."""
     from agents.harness.runner import QUICK_AGENTS, merge, run_comparison
 
+    _check_folder("--out", args.out)
+    _check_folder("--cache-dir", args.cache_dir)
     if args.merge:
         if not args.out:
             raise ValueError("--merge needs --out DIR: the folder to write the joined run into")

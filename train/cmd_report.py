@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 DESCRIPTION = """\
@@ -36,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from agents.harness.run_folder import load_config
     from agents.harness.runner import config_suite_data, finalize
 
+    check_run_folder(args.dir, results=not args.recompute)
     data = None
     if args.recompute:  # the suites' tasks, built once for the results and the explorer
         data = config_suite_data(load_config(args.dir))
@@ -43,3 +47,48 @@ def run(args: argparse.Namespace) -> int:
     paths = render_report(args.dir, data=data)
     print(f"wrote {paths['md']} and {paths['html']} ({len(paths) - 2} figures)")
     return 0
+
+
+_RESULTS_KEYS = {"agents": list, "suites": list, "results": Mapping}
+"""What every results.json holds (``agents.harness.report.compute_results``), and its type."""
+
+
+def check_run_folder(folder: str | Path, results: bool = True) -> None:
+    """Refuse, naming the file, a run folder whose ``config.json`` or ``results.json`` (when
+    ``results``; with ``--recompute`` it is rebuilt, so it need only be JSON if present) is not
+    what ``mazebench compare`` writes, before anything is rendered or rewritten."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such run folder (made by `mazebench compare`)")
+    config = folder / "config.json"
+    if config.exists():
+        _read_mapping(config)
+    path = folder / "results.json"
+    if not path.exists():
+        return  # render_report / finalize say what is missing
+    data = _read_mapping(path)
+    if not results:
+        return
+    for key, kind in _RESULTS_KEYS.items():
+        if not isinstance(data.get(key), kind):
+            found = "missing" if key not in data else f"a {type(data[key]).__name__}"
+            raise ValueError(
+                f"{path}: {key!r} is {found}, not a {kind.__name__.lower()}: not the results of "
+                f"`mazebench compare`; rebuild it with `mazebench report --recompute {folder}`"
+            )
+    for key, field in (("agents", "spec"), ("suites", "name")):
+        if not all(isinstance(x, Mapping) and field in x for x in data[key]):
+            raise ValueError(
+                f"{path}: every entry of {key!r} must be a mapping with {field!r}; rebuild it "
+                f"with `mazebench report --recompute {folder}`"
+            )
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object, got a {type(data).__name__}")
+    return data

@@ -101,16 +101,30 @@ def headline(results: dict[str, Any], suites: tuple[str, ...] = HEADLINE_SUITES)
 
 
 def run(args: argparse.Namespace) -> int:
+    import yaml
+
     from agents.harness.runner import cores, run_comparison
     from agents.harness.suites import DEFAULT_N
 
-    cfg = ExperimentConfig.load(args.config or DEFAULT_EXPERIMENT)
+    if args.address is not None and args.backend != "ray":
+        raise ValueError("--address needs --backend ray")
+    config_file = args.config or DEFAULT_EXPERIMENT
+    try:
+        cfg = ExperimentConfig.load(config_file)
+    except yaml.YAMLError as err:
+        from train.config_args import yaml_error_text
+
+        raise ValueError(f"{config_file}: not valid YAML: {yaml_error_text(err)}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{config_file}: not UTF-8 text ({err})") from None
+    except (TypeError, AttributeError) as err:  # a field of the wrong kind (a list for a mapping)
+        raise ValueError(f"{config_file}: {err}") from None
     if args.quick:
         cfg = cfg.for_quick()
     out = Path(args.out or f"runs/{cfg.name}{'-quick' if args.quick else ''}")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder; choose another --out")
     t0 = time.perf_counter()
-    if args.address is not None and args.backend != "ray":
-        raise SystemExit("mazebench run: --address needs --backend ray")
     workers = args.workers or cores()
     folders = model_folders(
         cfg,

@@ -13,7 +13,12 @@ import yaml
 
 def read_config_file(path: str | Path, what: str) -> dict[str, Any]:
     """The mapping in YAML file ``path`` (``what``: the config's name, for the error)."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path}: not valid YAML: {_one_line(err)}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text ({err})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of {what} fields")
     return data
@@ -30,7 +35,21 @@ def apply_set(data: dict[str, Any], item: str) -> None:
         node = node.setdefault(p, {})
         if not isinstance(node, dict):
             raise ValueError(f"--set {item!r}: {p} is not a mapping")
-    node[leaf] = yaml.safe_load(value)
+    try:
+        node[leaf] = yaml.safe_load(value)
+    except yaml.YAMLError as err:
+        raise ValueError(f"--set {item!r}: the value is not valid YAML: {_one_line(err)}") from None
+
+
+def _one_line(err: object) -> str:
+    """A YAML error as ``PROBLEM at line L, column C``; anything else's lines joined."""
+    problem, mark = getattr(err, "problem", None), getattr(err, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+
+
+yaml_error_text = _one_line
 
 
 def check_ints(config: Any, names: tuple[str, ...], minimum: int) -> None:

@@ -103,7 +103,10 @@ class Suite:
             raise ValueError(
                 f"bad suite name {self.name!r}; allowed: letters, digits, '_', '-', '.'"
             )
-        shape = tuple(int(v) for v in self.shape)
+        try:
+            shape = tuple(int(v) for v in self.shape)
+        except (TypeError, ValueError):
+            raise ValueError(f"shape must be [rows, cols] of ints, got {self.shape!r}") from None
         defaults = {
             "family": self.groups[0] if self.groups else "custom",
             "size": shape[0],
@@ -184,13 +187,37 @@ def suite_from_dict(
     if not (isinstance(d["shape"], Sequence) and len(d["shape"]) == 2):
         raise ValueError(f"{where}: shape must be [rows, cols], got {d['shape']!r}")
     kwargs = {k: d[k] for k in _KEYS if d.get(k) is not None}
+    if not isinstance(d.get("disjoint_from") or [], (list, tuple)):
+        raise ValueError(f"{where}: disjoint_from must be a list, got {d['disjoint_from']!r}")
     kwargs["disjoint_from"] = tuple(
         _config_from(s, sets, where) for s in d.get("disjoint_from") or ()
     )
+    for key in ("groups",):
+        if not isinstance(kwargs.get(key, ()), (list, tuple)):
+            raise ValueError(f"{where}: {key} must be a list, got {kwargs[key]!r}")
+    for key in ("params", "metadata"):
+        if not isinstance(kwargs.get(key, {}), Mapping):
+            raise ValueError(f"{where}: {key} must be a mapping, got {kwargs[key]!r}")
     try:
-        return Suite(**kwargs)
-    except TypeError as err:
+        suite = Suite(**kwargs)
+        check_recipe(suite)
+    except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from None
+    return suite
+
+
+def check_recipe(suite: Suite) -> None:
+    """Raise ``ValueError`` if ``suite`` cannot make a dataset: a bad shape, generator
+    parameter, placement, ``min_path_length``, ``seed`` or ``n`` (checked by building the
+    :class:`DatasetConfig` it draws from, which generates nothing), so a run refuses it before
+    it writes anything."""
+    for key in ("n", "seed"):
+        value = getattr(suite, key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"{key} must be an int, got {value!r}")
+    if suite.n is not None and suite.n < 1:
+        raise ValueError(f"n must be >= 1, got {suite.n}")
+    suite.dataset_config(suite.n or DEFAULT_N, 0)
 
 
 @dataclass
@@ -238,19 +265,48 @@ class SuiteRegistry:
 
 
 def _read(path: Path) -> Mapping[str, Any]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix in (".yaml", ".yml"):
-        import yaml
+    """The checked top level of a suites file: ``suites`` a list of mappings, ``groups`` a
+    mapping of name lists, ``training_sets`` a mapping; errors name the file."""
+    import yaml
 
-        data = yaml.safe_load(text)
-    else:
-        data = json.loads(text)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text ({err})") from None
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except yaml.YAMLError as err:
+        problem, mark = getattr(err, "problem", None), getattr(err, "problem_mark", None)
+        why = (
+            f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+            if problem and mark is not None
+            else " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        )
+        raise ValueError(f"{path}: not valid YAML: {why}") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON: {err}") from None
     if isinstance(data, list):
         data = {"suites": data}
+    expected = "a mapping with a 'suites' list (and optional 'groups', 'training_sets')"
     if not isinstance(data, Mapping) or "suites" not in data:
-        raise ValueError(
-            f"{path}: expected a mapping with a 'suites' list (and optional 'groups', 'training_sets')"
-        )
+        raise ValueError(f"{path}: expected {expected}")
+    if not isinstance(data["suites"], list):
+        raise ValueError(f"{path}: 'suites' must be a list of suite mappings")
+    for i, d in enumerate(data["suites"]):
+        if not isinstance(d, Mapping):
+            raise ValueError(
+                f"{path}: suite {i + 1} is {d!r}, not a mapping (name, generator, shape, ...)"
+            )
+    groups = data.get("groups") or {}
+    if not isinstance(groups, Mapping) or not all(
+        isinstance(v, list) for v in groups.values()
+    ):
+        raise ValueError(f"{path}: 'groups' must map group names to lists of suite names")
+    if not isinstance(data.get("training_sets") or {}, Mapping):
+        raise ValueError(f"{path}: 'training_sets' must map names to dataset configs")
     return data
 
 
@@ -269,7 +325,10 @@ def load_suites(path: str | Path) -> SuiteRegistry:
     sets = _training_sets(data, str(path))
     suites: dict[str, Suite] = {}
     for d in data["suites"]:
-        suite = suite_from_dict(d, sets)
+        try:
+            suite = suite_from_dict(d, sets)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
         if suite.name in suites:
             raise ValueError(f"{path}: suite {suite.name!r} is defined twice")
         suites[suite.name] = suite

@@ -84,7 +84,7 @@ def load_user_suite(
     if not path.is_file():
         raise FileNotFoundError(f"user suite file {path} not found (expected .npz or AOTP text)")
     if path.suffix.lower() in NPZ_SUFFIXES:
-        dataset, fmt = MazeDataset.load(path), "npz"
+        dataset, fmt = load_dataset_file(path), "npz"
         generator = dataset.config.generator
         if shape is not None and parse_shape(shape) != dataset.mazes.shape:
             raise ValueError(
@@ -113,6 +113,24 @@ def load_user_suite(
     )
     _check_training_sets(suite, dataset)
     return suite, SuiteData(suite, dataset)
+
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+"""How a .npz (a zip archive; an empty one starts with the second) begins."""
+
+
+def load_dataset_file(path: str | Path) -> MazeDataset:
+    """:meth:`MazeDataset.load`, first refusing a file that is not a zip archive at all (numpy
+    would read it as a pickle and advise loading it unsafely); errors name the file."""
+    path = Path(path)
+    with open(path, "rb") as f:  # a missing file: FileNotFoundError naming it
+        head = f.read(4)
+    if head not in _ZIP_MAGIC:
+        raise ValueError(
+            f"{path} is not a readable mazebench dataset (.npz written by MazeDataset.save or "
+            "`mazebench generate --out`): not a zip archive"
+        )
+    return MazeDataset.load(path)
 
 
 def user_suite_data(suite: Suite | Mapping[str, Any], n: int | None = None) -> SuiteData:
@@ -278,6 +296,7 @@ def _suite_from_dict(d: Mapping[str, Any]) -> Suite:
 __all__ = [
     "USER_GENERATOR",
     "is_user_suite",
+    "load_dataset_file",
     "load_user_suite",
     "read_aotp",
     "suite_name_for",

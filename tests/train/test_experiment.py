@@ -310,6 +310,7 @@ def test_seed_groups_feed_the_reports_spread_table(tmp_path):
     assert body == [["s1", "70.0% [50.0, 90.0]"], ["s2", "50.0% [0.0, 100.0] (2 seeds)"]]
 
 
-def test_run_address_needs_the_ray_backend(tmp_path):
-    with pytest.raises(SystemExit, match="--address needs --backend ray"):
-        main(["run", "--address", "auto", "--out", str(tmp_path / "r")])
+def test_run_address_needs_the_ray_backend(tmp_path, capsys):
+    assert main(["run", "--address", "auto", "--out", str(tmp_path / "r")]) == 2
+    assert "mazebench run: error: --address needs --backend ray" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
