@@ -22,7 +22,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 import zlib
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from maze_env.files import atomic_path
 from maze_env.generators import GeneratorSpec, check_params, generate_batch, get_spec
 from maze_env.maze import MazeBatch, Task
 from maze_env.placement import Placement, dead_end_mask, parse_placement
@@ -357,24 +357,17 @@ class MazeDataset:
 
     # -- files --------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write a compressed .npz atomically (temporary file, then ``os.replace``)."""
+        """Write a compressed .npz atomically (:func:`maze_env.files.atomic_path`; the file gets
+        the permissions the umask gives a new file)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"format": FORMAT_VERSION, "config": self.config.to_dict()}
         meta.update(content_hash=self.content_hash(), excluded=list(self.excluded))
         arrays = {k: getattr(self, k) for k in ("origins", "targets", "path_lengths")}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                meta_array = np.array(json.dumps(meta, sort_keys=True))
-                np.savez_compressed(
-                    f, meta=meta_array, connections=self.mazes.connections, **arrays
-                )
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            meta_array = np.array(json.dumps(meta, sort_keys=True))
+            np.savez_compressed(f, meta=meta_array, connections=self.mazes.connections, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
         return path
 
     @classmethod

@@ -110,13 +110,22 @@ class MazeEnv(gym.Env):
     (default ``4 * rows * cols`` of the episode's maze; the longest shortest path has
     ``rows * cols - 1`` moves). ``info`` on every step: ``distance`` (shortest-path moves from
     the agent to the target, -1 if unreachable), ``optimal_length`` (from the origin),
-    ``manhattan`` (to the target) and ``hit_wall``; on reset also ``task``.
+    ``manhattan`` (to the target) and ``hit_wall``; on reset also ``task``. An episode that has
+    ended pays nothing more: as in Gymnasium, a ``step()`` after ``terminated`` or ``truncated``
+    and before the next ``reset()`` raises :class:`gymnasium.error.ResetNeeded`.
 
     ## Arguments
     The fields of :class:`~maze_env.env_config.EnvConfig` (the first three may be positional),
-    then ``render_mode`` and ``render_cell_px``.
+    then ``render_mode`` and ``render_cell_px``. ``render_mode`` defaults to ``None`` (also
+    through ``gymnasium.make``), so nothing is drawn unless asked for.
 
     {arguments}
+
+    ``render_mode="human"`` opens a pygame window and raises
+    :class:`~maze_env.render.NoDisplayError` where there is no display. Gymnasium's
+    ``check_env`` tries every declared render mode, ``"human"`` included (it rebuilds the env
+    from ``env.spec``), whatever the env's own mode: on a headless machine call it with
+    ``skip_render_check=True``, or set ``SDL_VIDEODRIVER=dummy`` to draw into memory instead.
 
     ## Version History
     * v0: initial version.
@@ -155,6 +164,7 @@ class MazeEnv(gym.Env):
         self._keyed_rng: np.random.Generator | None = None
         self._episode = -1
         self._ep: Episodes | None = None
+        self._done = False  # the episode has terminated or truncated; step() needs a reset()
         self._window: Any = None
 
     # -- state, read-only ------------------------------------------------------------------------
@@ -225,6 +235,11 @@ class MazeEnv(gym.Env):
         a = as_action(action)
         if self._ep is None:
             raise RuntimeError("step() before reset(); call reset() first")
+        if self._done:
+            raise gym.error.ResetNeeded(
+                "step() on an episode that has ended (terminated or truncated); "
+                "call reset() to start the next one"
+            )
         p = self._pos
         q = self._nxt[p][a]
         self._steps += 1
@@ -232,6 +247,7 @@ class MazeEnv(gym.Env):
             p, q, self._target, self._steps, self._max_steps, self._goal, self._step_pen,
             self._wall_pen,
         )  # fmt: skip
+        self._done = terminated or truncated
         if not hit:
             self._pos = q
             self._path.append(divmod(q, self._cols))
@@ -297,6 +313,7 @@ class MazeEnv(gym.Env):
         self._pos = origin
         self._path = [divmod(origin, cols)]
         self._steps = 0
+        self._done = False
         max_steps, step_pen, wall_pen = episode_limits(self.config, ep.shapes)
         self._max_steps = int(max_steps[0])
         self._step_pen, self._wall_pen = float(step_pen[0]), float(wall_pen[0])

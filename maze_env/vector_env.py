@@ -145,7 +145,11 @@ class MazeVectorEnv(VectorEnv):
     * ``SAME_STEP``: the ending step returns the next episode's first observation; the last one is
       in ``infos["final_obs"]`` (object array, ``None`` for the others) and its info in
       ``infos["final_info"]``. The SB3 adapter (:mod:`maze_env.sb3`) uses this mode.
-    * ``DISABLED``: reset finished envs with ``reset(options={"reset_mask": mask})``.
+    * ``DISABLED``: reset finished envs with ``reset(options={"reset_mask": mask})``; a step
+      while one is still finished raises :class:`gymnasium.error.ResetNeeded`, as
+      :meth:`MazeEnv.step <maze_env.env.MazeEnv.step>` does.
+
+    In every mode a finished episode is never stepped again, so its goal reward is paid once.
 
     ``infos`` holds ``distance``, ``optimal_length``, ``manhattan`` and ``hit_wall`` arrays for
     every env (with Gymnasium's ``_key`` masks). Tasks are not put in infos (they would be Python
@@ -283,7 +287,7 @@ class MazeVectorEnv(VectorEnv):
         )
         if mode == AutoresetMode.DISABLED and self._needs_reset.any():
             i = int(np.argmax(self._needs_reset))
-            raise RuntimeError(
+            raise gym.error.ResetNeeded(
                 f"env {i} has finished its episode and autoreset is DISABLED; "
                 "reset it with reset(options={'reset_mask': mask})"
             )

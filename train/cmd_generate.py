@@ -115,7 +115,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--out",
         metavar="FILE.npz",
-        help="where to write the dataset (without it nothing is written)",
+        help="where to write the dataset (without it nothing is written; an existing file is "
+        "kept unless --force)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace the --out file if it exists already"
     )
     p.add_argument(
         "--cache-dir",
@@ -192,7 +196,13 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    exclude = [MazeDataset.load(path) for path in args.exclude]
+    if args.out and Path(args.out).exists() and not args.force:
+        raise ValueError(
+            f"{args.out} exists already; pass --force to replace it, or choose another --out"
+        )
+    from agents.harness.user_suites import load_dataset_file  # names a non-.npz file
+
+    exclude = [load_dataset_file(path) for path in args.exclude]
     progress = args.progress if args.progress is not None else config.n >= PROGRESS_FROM
     t0 = time.perf_counter()
     dataset = MazeDataset.from_config(

@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from agents.harness.metrics import best_reference_path, compute_metrics, judge_trajectory
+from agents.harness.metrics import compute_metrics, judge_trajectory, reference_path
 from maze_env.maze import Task
-from maze_env.solve import bfs_distances
+from maze_env.solve import task_distances
 from maze_env.types import Coord
 
 FIRST = 100
@@ -237,12 +237,9 @@ def _encode_tasks(tasks: Any, indices: list[int]) -> tuple[dict[str, list], dict
     encoded, shortest = {}, {}
     for i in indices:
         task = _task(tasks, i)
-        to_origin, to_target = (
-            bfs_distances(task.maze, task.origin),
-            bfs_distances(task.maze, task.target),
-        )
-        path = best_reference_path(task.maze, (), to_origin, to_target) or ()
-        shortest[i] = (tuple(path), to_origin, to_target)
+        distances = task_distances(task)
+        path = reference_path(task, (), distances) or ()
+        shortest[i] = (tuple(path), *distances)
         encoded[str(i)] = [
             encode_maze(task.maze.connections),
             *task.origin,
@@ -267,7 +264,7 @@ def _entry(
     if m["exact"]:
         ref: tuple = tuple(judged)
     else:
-        ref = best_reference_path(task.maze, judged, to_origin, to_target) or ()
+        ref = reference_path(task, judged, (to_origin, to_target)) or ()
     flags = int(bool(m["reached"])) | 2 * int(bool(m["exact"]))
     return [
         index,

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import Trajectory
-from agents.harness.metrics import aggregate, best_reference_path
+from agents.harness.metrics import aggregate, reference_path
 from agents.harness.plots import (
     agents_table,
     cost_table,
@@ -52,7 +52,6 @@ from agents.harness.run_folder import (  # noqa: F401  (re-exported: older impor
     read_predictions,
 )
 from maze_env.dataset import MazeDataset
-from maze_env.solve import bfs_distances
 
 GALLERY_PER_AGENT = 3
 GALLERY_MAX_SIDE = 16
@@ -203,12 +202,7 @@ def _gallery_item(
 ) -> dict[str, Any]:
     task = dataset[index]
     cells = Trajectory.from_json(decode_row(row)["trajectory"]).cells
-    optimal = best_reference_path(
-        task.maze,
-        cells,
-        bfs_distances(task.maze, task.origin),
-        bfs_distances(task.maze, task.target),
-    )
+    optimal = reference_path(task, cells)
     m = row["metrics"]
     return {
         "agent": agent,
@@ -274,12 +268,26 @@ def _caption(results: Mapping[str, Any], key: str, caption: str) -> str:
 
 
 def _md_table(header: list[str], body: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
+    lines = ["| " + " | ".join(map(_md_cell, header)) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(_md_cell, r)) + " |" for r in body])
 
 
 _RATE_CELL = re.compile(r"^(\d+\.\d)% \[(.+)\]$")
 _NUMBER = re.compile(r"^[\d.]+%?$")
+_MD_SPECIAL = re.compile(r"[\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+"""Markdown's inline markup characters (``_`` only where it can open or close emphasis, so
+``size_4`` stays as it is; no link or image without ``[``); ``|`` too, which would end the cell."""
+
+
+def _md_cell(text: str) -> str:
+    """A table cell as literal text, as report.html shows it (:func:`_html_cell` escapes every
+    cell): HTML escaped, markdown markup backslash-escaped, one line. Table cells hold names and
+    free text (suite descriptions come from user files), never intended markup. Rates and
+    numbers, which the tables make themselves, are left as they are."""
+    if _RATE_CELL.match(text) or _NUMBER.match(text):
+        return text
+    text = html.escape(" ".join(text.split()), quote=False)
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
 
 
 def _html_cell(text: str) -> str:
@@ -320,7 +328,7 @@ def explorer_section(out_dir: str | Path, data: Mapping[str, Any] | None = None)
         return ""
     config = load_config(out_dir)
     if data is None:
-        from agents.harness.runner import config_suite_data
+        from agents.harness.run_suites import config_suite_data
 
         data = config_suite_data(config)
     tasks = {name: data[name].dataset for name in config["n"] if name in data}

@@ -21,16 +21,24 @@ rounding of ``seconds``).
 
 from __future__ import annotations
 
-import gzip
 import json
+import mmap
 import os
+import struct
+import warnings
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from maze_env.files import (
+    atomic_path,
+    atomic_write_bytes,  # noqa: F401  (re-exported: older imports)
+    atomic_write_text,
+)
 from maze_env.types import ACTION_OF_DELTA
 
 Key = tuple[str, str, int]
@@ -45,23 +53,8 @@ _ACTION_OF = {letter: action for action, letter in enumerate(_LETTERS)}
 
 
 # -- atomic files ---------------------------------------------------------------------------------
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, then ``os.replace`` it into place."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) atomically (see :func:`atomic_write_bytes`)."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
+# atomic_write_bytes / atomic_write_text are maze_env.files' (imported above, and still importable
+# from here as before: the report re-exports them).
 def atomic_write_json(path: str | Path, data: Any) -> Path:
     """Write ``data`` as indented JSON atomically; NaN is refused."""
     return atomic_write_text(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
@@ -74,7 +67,13 @@ def load_config(out_dir: str | Path) -> dict[str, Any]:
         raise FileNotFoundError(
             f"{path} not found: {out_dir} is not a run folder of `mazebench compare`"
         )
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not valid JSON ({err}); use a new --out folder") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: expected a JSON object, got a {type(config).__name__}")
+    return config
 
 
 # -- the compact row ------------------------------------------------------------------------------
@@ -225,11 +224,38 @@ def decode_row(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _member(rows: Iterable[Mapping[str, Any]]) -> bytes:
-    text = "".join(
+    """One gzip member of JSON lines; its header's comment field says ``rows=N`` so that a
+    damaged member can still say how many rows it held (``zcat`` and ``gzip`` ignore it)."""
+    lines = [
         json.dumps(encode_row(r) if "trajectory" in r else r, separators=(",", ":")) + "\n"
         for r in rows
-    )
-    return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+    ]
+    data = "".join(lines).encode("utf-8")
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = comp.compress(data) + comp.flush()
+    # RFC 1952: magic, deflate, FCOMMENT, mtime 0, no extra flags, OS unknown; comment, NUL
+    header = b"\x1f\x8b\x08\x10\0\0\0\0\x00\xff" + f"rows={len(lines)}".encode() + b"\0"
+    return header + body + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+
+
+def _rows_in_header(head: bytes) -> int | None:
+    """The ``rows=N`` of a member header written by :func:`_member` (None: not one of those)."""
+    if len(head) < 11 or head[:4] != b"\x1f\x8b\x08\x10":
+        return None
+    comment = head[10:].split(b"\0", 1)[0]
+    if comment.startswith(b"rows=") and comment[5:].isdigit():
+        return int(comment[5:])
+    return None
+
+
+class DamagedPredictionsWarning(UserWarning):
+    """Some gzip members of a ``predictions.jsonl.gz`` are corrupt: their rows cannot be read.
+
+    ``str(warning)`` names the file and the number of rows; a resumed ``mazebench compare`` into
+    the folder recomputes them. Callers that must not go on with rows missing can turn it into an
+    error (``warnings.simplefilter("error", DamagedPredictionsWarning)``) or ask
+    :func:`scan_damage`.
+    """
 
 
 # -- reading and writing --------------------------------------------------------------------------
@@ -261,45 +287,103 @@ class PredictionWriter:
             self._file = None
 
 
-def _members(path: Path) -> Iterator[tuple[bytes, int]]:
-    """``(decompressed member, file offset of its end)`` for each complete gzip member of ``path``,
-    read in 64 KiB blocks (memory: one member); stops at a torn or corrupt member."""
-    with open(path, "rb") as f:
-        d, out, offset, carry = zlib.decompressobj(wbits=31), [], 0, b""
-        while True:
-            block, carry = carry or f.read(1 << 16), b""
-            if not block:
-                return
+@dataclass
+class Damage:
+    """What :func:`_members` could not read: ``(start, end)`` byte ranges of corrupt members and
+    the rows they held (``None`` where a member does not say: written before the count was)."""
+
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+    rows: list[int | None] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows known lost (members without a count add nothing)."""
+        return sum(r or 0 for r in self.rows)
+
+    def describe(self, path: Path) -> str:
+        unknown = sum(r is None for r in self.rows)
+        what = f"{self.n_rows} rows" + (
+            f" (and those of {unknown} older chunks)" if unknown else ""
+        )
+        return (
+            f"{path}: {len(self.rows)} damaged chunk(s); {what} could not be read and are left "
+            "out; a resumed `mazebench compare` into this folder recomputes them"
+        )
+
+
+_MAGIC = b"\x1f\x8b\x08"
+
+
+def _members(path: Path, damage: Damage | None = None) -> Iterator[tuple[bytes, int, int]]:
+    """``(decompressed member, start offset, end offset)`` for each complete gzip member of
+    ``path``, read in 64 KiB blocks (memory: one member). A corrupt member is skipped (recorded
+    in ``damage``) and reading goes on at the next member; a torn last member ends it."""
+    if path.stat().st_size == 0:
+        return
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        start, size = 0, len(buf)
+        while start < size:
+            d, out, pos = zlib.decompressobj(wbits=31), [], start
             try:
-                out.append(d.decompress(block))
+                while not d.eof and pos < size:
+                    block = buf[pos : pos + (1 << 16)]
+                    out.append(d.decompress(block))
+                    pos += len(block)
             except zlib.error:
-                return
-            if not d.eof:
-                offset += len(block)
+                nxt = buf.find(_MAGIC, start + 1)
+                nxt = size if nxt < 0 else nxt
+                if damage is not None:
+                    rows = _rows_in_header(buf[start : start + 32])
+                    if damage.ranges and damage.ranges[-1][1] == start and rows is None:
+                        damage.ranges[-1] = (damage.ranges[-1][0], nxt)  # a false magic inside
+                    else:
+                        damage.ranges.append((start, nxt))
+                        damage.rows.append(rows)
+                start = nxt
                 continue
-            carry = d.unused_data
-            offset += len(block) - len(carry)
-            yield b"".join(out), offset
-            d, out = zlib.decompressobj(wbits=31), []
+            if not d.eof:
+                return  # a torn last member (an interrupted write)
+            end = pos - len(d.unused_data)
+            yield b"".join(out), start, end
+            start = end
+
+
+def scan_damage(out_dir: str | Path) -> Damage:
+    """The corrupt members of the folder's ``predictions.jsonl.gz`` (empty if none or no file)."""
+    path = Path(out_dir) / PREDICTIONS
+    damage = Damage()
+    if path.exists():
+        for _ in _members(path, damage):
+            pass
+    return damage
 
 
 def complete_length(path: str | Path) -> int:
     """Bytes of ``path`` up to the end of its last complete gzip member (0 for none)."""
     end = 0
-    for _, member_end in _members(Path(path)):
+    for _, _, member_end in _members(Path(path)):
         end = member_end
     return end
 
 
 def repair_predictions(out_dir: str | Path) -> None:
     """Cut a torn last gzip member (an interrupted write) off the folder's predictions, and a
-    torn last line off a legacy ``predictions.jsonl``, so appends start on a clean boundary."""
+    torn last line off a legacy ``predictions.jsonl``, so appends start on a clean boundary.
+    Corrupt members are dropped (with a :class:`DamagedPredictionsWarning`), so their rows are
+    missing from :func:`done_keys` and a resume recomputes them."""
     path = Path(out_dir) / PREDICTIONS
     if path.exists():
-        good = complete_length(path)
-        if good < path.stat().st_size:
+        damage = Damage()
+        spans = [(a, b) for _, a, b in _members(path, damage)]
+        if damage.rows:
+            warnings.warn(damage.describe(path), DamagedPredictionsWarning, stacklevel=2)
+            with open(path, "rb") as f, atomic_path(path) as tmp, open(tmp, "wb") as g:
+                for a, b in spans:
+                    f.seek(a)
+                    g.write(f.read(b - a))
+        elif (spans[-1][1] if spans else 0) < path.stat().st_size:
             with open(path, "r+b") as f:
-                f.truncate(good)
+                f.truncate(spans[-1][1] if spans else 0)
     legacy = Path(out_dir) / LEGACY_PREDICTIONS
     if legacy.exists():
         _cut_torn_line(legacy)
@@ -324,10 +408,13 @@ def _iter_raw(out_dir: Path) -> Iterator[dict[str, Any]]:
                     yield json.loads(line)
     path = out_dir / PREDICTIONS
     if path.exists():
-        for member, _ in _members(path):
+        damage = Damage()
+        for member, _, _ in _members(path, damage):
             for line in member.splitlines():
                 if line.strip():
                     yield json.loads(line)
+        if damage.rows:
+            warnings.warn(damage.describe(path), DamagedPredictionsWarning, stacklevel=3)
 
 
 def iter_predictions(
@@ -335,7 +422,8 @@ def iter_predictions(
 ) -> Iterator[dict[str, Any]]:
     """Stream the folder's prediction rows (the first of any duplicates).
 
-    A torn last chunk (an interrupted write) is skipped.
+    A torn last chunk (an interrupted write) is skipped; a corrupt chunk is skipped with a
+    :class:`DamagedPredictionsWarning` that names the file and the rows lost.
 
     Args:
         out_dir: the run folder (no predictions: no rows).
@@ -374,19 +462,14 @@ def write_predictions(
     atomically (used by merge)."""
     out_dir = Path(out_dir)
     path = out_dir / PREDICTIONS
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            batch: list[Mapping[str, Any]] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= rows_per_member:
-                    f.write(_member(batch))
-                    batch = []
-            if batch:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        batch: list[Mapping[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= rows_per_member:
                 f.write(_member(batch))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+                batch = []
+        if batch:
+            f.write(_member(batch))
     (out_dir / LEGACY_PREDICTIONS).unlink(missing_ok=True)
     return path

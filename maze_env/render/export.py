@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from maze_env.files import atomic_path
 from maze_env.maze import Maze, Task
 from maze_env.render.frame import FREE, PATH_COLORS, WALL, Color, draw_frame
 from maze_env.types import Coord
 
 
 def _atomic_save(path: str | os.PathLike[str], write_fn: Callable[[Any], None]) -> Path:
-    """Call ``write_fn(file)`` on a temporary file next to ``path``, then move it into place."""
+    """Call ``write_fn(file)`` on a temporary file next to ``path``, then move it into place
+    (:func:`maze_env.files.atomic_path`: the umask's permissions, not ``mkstemp``'s 0600)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write_fn(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        write_fn(fh)
     return path
 
 

@@ -321,3 +321,23 @@ def test_wrong_format_and_garbage_fail_clearly(tmp_path: Path, small: MazeDatase
         MazeDataset.load(tmp_path / "other.npz")
     with pytest.raises(FileNotFoundError):
         MazeDataset.load(tmp_path / "absent.npz")
+
+
+def test_saved_files_get_the_umasks_permissions_not_0600(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from maze_env.render.export import save_png
+
+    old = os.umask(0o022)
+    try:
+        data = MazeDataset.from_config(DatasetConfig(shape=(3, 3), n=4, seed=0))
+        data.save(tmp_path / "d.npz")
+        data.save(tmp_path / "d.npz")  # replacing a file too
+        save_png(np.zeros((4, 4, 3), np.uint8), tmp_path / "f.png")
+    finally:
+        os.umask(old)
+    for name in ("d.npz", "f.png"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
+    assert MazeDataset.load(tmp_path / "d.npz").content_hash() == data.content_hash()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.npz", "f.png"]  # no temporary left

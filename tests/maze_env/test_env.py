@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -101,6 +102,48 @@ def test_gymnasium_and_sb3_checkers_pass_without_warnings(kwargs: dict) -> None:
     no_warnings(check_env, gym.make("maze_env/Maze-v0", **kwargs).unwrapped)
 
 
+def test_make_defaults_to_no_rendering_and_the_checker_passes_on_it() -> None:
+    env = gym.make("maze_env/Maze-v0")
+    assert env.render_mode is None and env.unwrapped.render_mode is None
+    assert "render_mode" not in env.spec.kwargs
+    no_warnings(check_env, env.unwrapped)
+
+
+def test_human_render_mode_passes_the_checker_with_skip_render_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    monkeypatch.setitem(MazeEnv.metadata, "render_fps", 0)  # no frame pacing in tests
+    env = gym.make("maze_env/Maze-v0", shape=(3, 3), render_mode="human")
+    assert env.unwrapped.render_mode == "human"
+    no_warnings(check_env, env.unwrapped, skip_render_check=True)
+    assert env.unwrapped._window is not None and env.unwrapped._window.headless
+    env.close()
+    assert "skip_render_check=True" in (MazeEnv.__doc__ or "")
+
+
+def test_headless_without_a_display_the_checker_needs_skip_render_check() -> None:
+    code = (
+        "import gymnasium as gym, maze_env\n"
+        "from gymnasium.utils.env_checker import check_env\n"
+        "from maze_env.render import NoDisplayError\n"
+        "env = gym.make('maze_env/Maze-v0', shape=(3, 3)).unwrapped\n"
+        "check_env(env, skip_render_check=True)\n"
+        "try:\n"
+        "    check_env(env)\n"
+        "except NoDisplayError as err:\n"
+        "    print('NoDisplayError', err)\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "DISPLAY",
+               "WAYLAND_DISPLAY")}  # fmt: skip
+    if sys.platform.startswith(("win", "darwin")):
+        pytest.skip("Windows and macOS always have a display")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.startswith("NoDisplayError no display"), out.stdout + out.stderr
+
+
 # -- dynamics, rewards, episode end -----------------------------------------------------------
 def test_hand_made_maze_walls_rewards_and_termination() -> None:
     env = MazeEnv(shape=(2, 3))
@@ -129,6 +172,32 @@ def test_custom_rewards_and_truncation_at_max_steps() -> None:
     env = MazeEnv(shape=(2, 3), goal_reward=2.0)
     env.reset(options={"task": SNAKE})
     assert [env.step(a)[1] for a in SNAKE_PATH][-1] == 2.0
+
+
+def test_a_finished_episode_raises_reset_needed_and_pays_nothing_more() -> None:
+    env = MazeEnv(shape=(2, 3))
+    env.reset(options={"task": SNAKE})
+    rewards = [env.step(a)[1] for a in SNAKE_PATH]
+    assert rewards[-1] == 1.0 and env.agent == SNAKE.target
+    for action in (Action.LEFT, Action.UP):  # on the target: a wall bump, then a move off it
+        with pytest.raises(gym.error.ResetNeeded, match=r"call reset\(\)"):
+            env.step(action)
+    assert env.agent == SNAKE.target and len(env.path) == len(SNAKE_PATH) + 1
+    env.reset(options={"task": SNAKE})
+    assert env.step(Action.RIGHT)[1:4] == (pytest.approx(-1 / 24), False, False)
+    env = MazeEnv(shape=(2, 3), max_steps=2)
+    env.reset(options={"task": SNAKE})
+    assert [env.step(Action.UP)[3] for _ in range(2)] == [False, True]
+    with pytest.raises(gym.error.ResetNeeded, match="truncated"):
+        env.step(Action.UP)
+    made = gym.make("maze_env/Maze-v0", shape=(2, 3), max_steps=1)  # through make's wrappers
+    made.reset(seed=0)
+    _, _, terminated, truncated, _ = made.step(Action.UP)
+    assert terminated or truncated
+    with pytest.raises(gym.error.ResetNeeded):
+        made.step(Action.UP)
+    made.reset()
+    made.step(Action.UP)
 
 
 def test_default_max_steps_scales_with_each_mazes_cells() -> None:

@@ -134,13 +134,13 @@ def test_reset_mask_and_disabled_autoreset() -> None:
     venv.step(np.array([Action.RIGHT, Action.UP, Action.UP]))
     _, _, _, truncated, _ = venv.step(np.array([Action.RIGHT, Action.UP, Action.UP]))
     assert truncated.all()
-    with pytest.raises(RuntimeError, match="DISABLED"):
+    with pytest.raises(gym.error.ResetNeeded, match="DISABLED"):
         venv.step(np.zeros(3, dtype=np.int64))
     before = [venv.task(i) for i in range(3)]
     obs, infos = venv.reset(options={"reset_mask": np.array([True, False, True])})
     assert venv.task(1) == before[1] and venv.agent(1) == (0, 0)
     assert venv.task(0) != before[0] and infos["distance"][0] == infos["optimal_length"][0]
-    with pytest.raises(RuntimeError, match="DISABLED"):
+    with pytest.raises(gym.error.ResetNeeded, match="DISABLED"):
         venv.step(np.zeros(3, dtype=np.int64))  # env 1 is still finished
     venv.reset(options={"reset_mask": np.array([False, True, False])})
     venv.step(np.zeros(3, dtype=np.int64))
@@ -150,6 +150,44 @@ def test_reset_mask_and_disabled_autoreset() -> None:
         venv.reset(options={"task": SNAKE})
     with pytest.raises(ValueError, match="one Task per env reset"):
         venv.reset(options={"tasks": [SNAKE]})
+
+
+SNAKE_PATH = [Action.RIGHT, Action.RIGHT, Action.DOWN, Action.LEFT, Action.LEFT]
+
+
+@pytest.mark.parametrize("mode", list(AutoresetMode), ids=lambda m: m.name)
+def test_a_finished_sub_env_is_paid_once_in_its_declared_autoreset_mode(
+    mode: AutoresetMode,
+) -> None:
+    venv = MazeVectorEnv(2, shape=(2, 3), autoreset_mode=mode.value)
+    assert venv.metadata["autoreset_mode"] == mode
+    venv.reset(seed=0, options={"tasks": [SNAKE, SNAKE]})
+    for a in SNAKE_PATH[:-1]:  # env 0 walks to the target, env 1 bumps into the top wall
+        venv.step(np.array([a, Action.UP]))
+    obs, rew, term, trunc, infos = venv.step(np.array([Action.LEFT, Action.UP]))
+    assert rew[0] == 1.0 and term[0] and not trunc[0] and not term[1]
+    if mode == AutoresetMode.SAME_STEP:  # the next episode starts at once; the last obs aside
+        assert (
+            infos["_final_obs"].tolist() == [True, False]
+            and infos["final_info"]["distance"][0] == 0
+        )
+        assert venv.agent(0) == venv.task(0).origin and (obs[0] == venv._obs()[0]).all()
+    else:
+        assert venv.agent(0) == SNAKE.target and "final_obs" not in infos
+    if mode == AutoresetMode.DISABLED:
+        with pytest.raises(gym.error.ResetNeeded, match="reset_mask"):
+            venv.step(np.array([Action.LEFT, Action.UP]))
+        return
+    # the step after: NEXT_STEP ignores env 0's action and starts its next episode (reward 0,
+    # flags False); SAME_STEP already has, and plays the action in it. Neither pays the goal again.
+    task_before = venv.task(0)
+    obs, rew, term, trunc, infos = venv.step(np.array([Action.LEFT, Action.UP]))
+    assert rew[0] != 1.0 and not term[0] and not trunc[0]
+    if mode == AutoresetMode.NEXT_STEP:
+        assert rew[0] == 0.0 and not infos["hit_wall"][0] and venv.agent(0) == venv.task(0).origin
+        assert infos["distance"][0] == infos["optimal_length"][0]
+    else:
+        assert venv.task(0) == task_before
 
 
 def test_set_target_matches_the_single_env() -> None:

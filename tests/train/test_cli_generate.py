@@ -37,7 +37,7 @@ def test_generate_from_config_with_overrides(tmp_path: Path) -> None:
     assert main(["generate", "--config", str(tmp_path / "c.json"), "--out", str(out)]) == 0
     assert MazeDataset.load(out).config == config
     argv = ["generate", "--config", str(tmp_path / "c.yaml"), "--n", "12", "--param", "p=0.9"]
-    assert main([*argv, "--param", "connect=true", "--out", str(out)]) == 0
+    assert main([*argv, "--param", "connect=true", "--out", str(out), "--force"]) == 0
     loaded = MazeDataset.load(out).config
     assert loaded == config.replace(n=12, params={"p": 0.9, "connect": True}, name=None)
 
@@ -53,6 +53,20 @@ def test_generate_with_exclusion_and_show(
     assert not set(a.task_keys()) & set(b.task_keys())
     printed = capsys.readouterr().out
     assert printed.count("\ntask ") == 2 and "S" in printed and "E" in printed
+
+
+def test_an_existing_out_file_is_kept_unless_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "d.npz"
+    out.write_bytes(b"precious")
+    argv = ["generate", "--shape", "2x2", "--n", "5", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "mazebench generate: error:" in err and str(out) in err and "--force" in err
+    assert out.read_bytes() == b"precious"
+    assert main([*argv, "--force"]) == 0
+    assert len(MazeDataset.load(out)) == 5
 
 
 def test_cache_dir_and_no_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -196,15 +196,31 @@ def test_cli_trains_with_overrides(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_best_validation_weights_are_kept_and_survive_a_resume(tmp_path: Path) -> None:
     from train.deepthinking import val_score
 
-    assert val_score({"val/exact_9x9_it60": 0.9, "val/exact_32x32_it600": 0.2}) == (0.2, 0.55)
+    both = {"val/exact_9x9_it60": 0.9, "val/exact_32x32_it600": 0.2}
+    assert val_score(both, max_side=32) == (0.2, 0.55)
+    assert val_score(both, max_side=9) == (0.9, 0.9)  # 32x32 is off distribution: never ranks
+    assert val_score(both, max_side=6) is None
     out = tmp_path / "run"
-    main(_tiny(out, steps=2, eval_every=1, eval_sizes=[3, 5], eval_iters=[2, 4]), progress=False)
+    main(_tiny(out, steps=2, eval_every=1, eval_sizes=[3, 5, 7], eval_iters=[2, 4, 4]),
+         progress=False)  # fmt: skip
     best = json.loads((out / "best" / "best.json").read_text())
     assert best["step"] in (1, 2) and "val/exact_5x5_it4" in best
     assert load_weights(out / "best" / "model.safetensors").config == _tiny(out).model
     # a resume may change how often it validates (the weights' path does not depend on it)
-    main(_tiny(out, steps=4, eval_every=2, eval_sizes=[3, 5], eval_iters=[2, 4]), resume=True,
+    main(_tiny(out, steps=4, eval_every=2, eval_sizes=[3, 5, 7], eval_iters=[2, 4, 4]), resume=True,
          progress=False)  # fmt: skip
     state = json.loads((out / "checkpoint" / "state.json").read_text())
     assert state["best"][2] == json.loads((out / "best" / "best.json").read_text())["step"]
-    assert json.loads((out / "meta.json").read_text())["best_step"] == state["best"][2]
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["best_step"] == state["best"][2]
+    assert meta["selection"]["rule"] == "last" and meta["selection"]["in_distribution"]
+    assert meta["n_iter_auto"]["per_cell"] == round(4 / 25, 4)  # tiny: max_iters=4 at 5x5
+
+
+def test_validation_beyond_the_training_sizes_keeps_no_best(tmp_path: Path) -> None:
+    """A validation size larger than every training maze is a curve, never a selection."""
+    out = tmp_path / "run"
+    main(_tiny(out, steps=2, eval_every=1, eval_sizes=[7], eval_iters=[4]), progress=False)
+    assert "val/exact_7x7_it4" in json.loads((out / "log.jsonl").read_text().splitlines()[-1])
+    assert not (out / "best").exists()
+    assert json.loads((out / "meta.json").read_text())["best_step"] is None

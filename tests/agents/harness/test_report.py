@@ -64,6 +64,26 @@ def test_rerender_from_results_alone(run_dir: Path, tmp_path: Path) -> None:
     assert paths["html"].exists() and (copy / "figures" / "gallery.png").exists()
 
 
+def test_markdown_shows_suite_descriptions_as_text_not_markup(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    results = json.loads((run_dir / "results.json").read_text())
+    evil = "<script>alert(1)</script> **bold** [link](javascript:x) a|b __u__"
+    results["suites"][0]["description"] = evil  # a user suites file's description field
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    render_report(tmp_path, explorer=False)
+    md = (tmp_path / "report.md").read_text()
+    name = results["suites"][0]["name"]
+    row = next(line for line in md.splitlines() if "alert" in line)  # the suites table's row
+    assert row.startswith(f"| {name} |") and "&lt;script&gt;alert(1)&lt;/script&gt;" in row
+    assert "<script>" not in md, [line for line in md.splitlines() if "<script>" in line]
+    assert r"\*\*bold\*\*" in row and r"\[link\](javascript:x)" in row
+    assert r"a\|b" in row and r"\_\_u\_\_" in row and row.count(" | ") == 4  # still 5 cells
+    page = (tmp_path / "report.html").read_text()
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "| size_4 |" in md  # names and numbers unchanged
+
+
 def test_render_report_without_results_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="run `mazebench compare`"):
         render_report(tmp_path)
@@ -223,7 +243,7 @@ def test_failure_kinds_table_and_gallery_cover_each_kind(tmp_path: Path) -> None
 
 
 def test_learned_agents_get_compact_labels() -> None:
-    from agents.harness.plots import agent_labels, compact_name
+    from agents.harness.figures import agent_labels, compact_name
 
     assert compact_name("deepthinking:deepthinking_graph") == "deepthinking:graph"
     assert compact_name("ppo:ppo_vin_mix8,vin_reward=peak") == "ppo:vin_mix8,peak"

@@ -114,3 +114,78 @@ def test_progress_writes_whole_lines_off_a_terminal() -> None:
     assert lines[0].startswith("compare: 40/100 task (40.0%), 0:12 elapsed") and "left" in lines[0]
     assert lines[-1].startswith("compare: 100/100 task (100.0%), 0:30 elapsed")
     assert "bfs on size_4" in lines[-1]
+
+
+def test_run_folder_files_get_the_umasks_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from agents.harness.run_folder import atomic_write_json
+
+    old = os.umask(0o022)
+    try:
+        write_predictions(tmp_path, [_row(0, [(0, 0), (0, 1)])])
+        atomic_write_json(tmp_path / "config.json", {"a": 1})
+    finally:
+        os.umask(old)
+    for name in (PREDICTIONS, "config.json"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
+
+
+def _comparable(rows: list[dict]) -> dict:
+    """Rows by key without wall times (the only field that differs between two runs)."""
+    out = {}
+    for r in rows:
+        traj = {k: v for k, v in r["trajectory"].items() if k != "seconds"}
+        metrics = {k: v for k, v in r["metrics"].items() if k != "seconds"}
+        out[(r["agent"], r["suite"], r["index"])] = (r["origin"], r["target"], traj, metrics)
+    return out
+
+
+def test_a_damaged_chunk_is_reported_and_a_resume_recomputes_its_rows(tmp_path: Path) -> None:
+    from agents.harness.run_folder import DamagedPredictionsWarning, scan_damage
+    from agents.harness.runner import run_comparison
+
+    def compare(out: Path) -> Path:
+        return run_comparison(
+            ["bfs"], ["size_4"], out, n=12, progress=False, chunk_size=3, report=False
+        )
+
+    clean = read_predictions(compare(tmp_path / "clean"))
+    out = compare(tmp_path / "run")
+    path = out / PREDICTIONS
+    data = bytearray(path.read_bytes())
+    second = data.index(b"\x1f\x8b\x08", 1)  # the second chunk's member (bfs + random_fork: 8)
+    data[second + 40 : second + 60] = b"\x00" * 20
+    path.write_bytes(bytes(data))
+    assert scan_damage(out).n_rows == 3
+    with pytest.warns(
+        DamagedPredictionsWarning, match=r"predictions\.jsonl\.gz: 1 damaged .*3 rows"
+    ):
+        damaged = read_predictions(out)
+    assert len(damaged) == len(clean) - 3  # only that chunk's rows are missing, not the rest
+    with pytest.warns(DamagedPredictionsWarning):
+        compare(out)  # the resume drops the damaged chunk and recomputes its rows
+    assert scan_damage(out).rows == []
+    assert _comparable(read_predictions(out)) == _comparable(clean)
+    results = json.loads((out / "results.json").read_text())["suites"]
+    assert results == json.loads((tmp_path / "clean" / "results.json").read_text())["suites"]
+
+
+def test_a_damaged_chunk_warns_on_stderr(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    rows = [_row(i, [(0, 0), (0, 1)]) for i in range(6)]
+    with PredictionWriter(tmp_path) as writer:
+        writer.write(rows[:2]), writer.write(rows[2:4]), writer.write(rows[4:])
+    data = bytearray((tmp_path / PREDICTIONS).read_bytes())
+    first_end = data.index(b"\x1f\x8b\x08", 1)
+    data[first_end - 12 : first_end - 8] = b"\xff\xff\xff\xff"  # the first member's deflate end
+    (tmp_path / PREDICTIONS).write_bytes(bytes(data))
+    code = "import sys; from agents.harness.run_folder import read_predictions as r; print(len(r(sys.argv[1])))"
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "4"
+    assert f"{tmp_path / PREDICTIONS}: 1 damaged chunk(s); 2 rows could not be read" in out.stderr
