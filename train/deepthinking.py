@@ -21,9 +21,10 @@ Run folder (``out_dir``, also the shipped checkpoint folder): ``config.yaml``, `
 (latest weights; what the agent loads), ``checkpoint/`` (weights, optimizer, state.json: swapped in
 atomically), ``log.jsonl`` (the curve), ``tb/`` (TensorBoard), ``meta.json``, and ``best/``
 (``model.safetensors`` and ``best.json``: the weights of the best validation so far by
-:func:`val_score`, exact on the largest validation size first; extrapolation came and went during
-training in the measured runs, docs/RESULTS.md). The validation mazes are their own seeds, not
-harness suites.
+:func:`val_score`, on validation sizes within the training sizes only). The validation mazes are
+their own seeds, not harness suites; a validation size beyond the training sizes is logged as a
+curve and never selects weights. ``meta.json`` records the selection (the last step) and the
+``n_iter="auto"`` rule derived from training (:func:`auto_rule`).
 """
 
 from __future__ import annotations
@@ -183,12 +184,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         max_iters=60,
         alpha=0.5,
         lr=1e-3,  # measured: 3e-3 with a 6,000-step schedule was unstable (grad-norm spikes)
-        eval_every=1000,
-        eval_n=50,
-        eval_sizes=[9, 16, 32],
-        eval_iters=[60, 200, 600],
+        eval_every=500,
+        eval_n=100,
+        eval_sizes=[6, 9],  # held-out mazes of the training sizes only (issue 19: never select
+        eval_iters=[40, 60],  # or stop on a size the report judges off distribution)
         ckpt_every=250,
-        max_minutes=28.0,
         threads=1,  # a step is many small ops: one thread each, two runs side by side
     ),
 }
@@ -366,11 +366,34 @@ def load_checkpoint(out: Path, net: DTNet, opt: torch.optim.Optimizer) -> dict[s
 
 
 # -- validation and the loop --------------------------------------------------------------------
-def val_score(metrics: dict[str, float]) -> tuple[float, float]:
-    """How :func:`main` ranks validations for ``best/``: exact on the largest validation size
-    first (extrapolation is what the net is for), then the mean over every size."""
-    largest = max(metrics, key=lambda k: int(k.split("_")[1].split("x")[0]))
-    return metrics[largest], sum(metrics.values()) / len(metrics)
+def val_score(metrics: dict[str, float], max_side: int) -> tuple[float, float] | None:
+    """How :func:`main` ranks validations for ``best/``: exact on the largest validation size of
+    the training distribution first, then the mean over those sizes; ``None`` when no validation
+    size is within the training sizes (then ``best/`` is not kept).
+
+    Only sizes with a side ``<= max_side`` (the largest training side) count: a larger size is a
+    suite the report judges off distribution, logged as a curve but never used to select weights.
+    """
+    inside = {k: v for k, v in metrics.items() if _val_side(k) <= max_side}
+    if not inside:
+        return None
+    largest = max(inside, key=_val_side)
+    return inside[largest], sum(inside.values()) / len(inside)
+
+
+def auto_rule(cfg: DTTrainConfig, max_side: int) -> dict[str, Any]:
+    """The checkpoint's ``n_iter="auto"`` rule, from training alone (no size beyond the training
+    sizes is consulted): ``max_iters`` iterations at the largest training maze, scaled by cells."""
+    return {
+        "min": cfg.max_iters,
+        "per_cell": round(cfg.max_iters / (max_side * max_side), 4),
+        "from": f"training: max_iters={cfg.max_iters} at {max_side}x{max_side}, scaled by cells",
+    }
+
+
+def _val_side(key: str) -> int:
+    """The side of a validation metric's size: ``val/exact_9x9_it60`` -> 9."""
+    return int(key.split("_")[1].split("x")[0])
 
 
 VAL_SEED = 987_654
@@ -500,8 +523,9 @@ def main(
                 metrics = validate(net, val, cfg)
                 row.update(metrics)
                 bar.write(f"step {step}: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
-                if metrics and (best is None or list(val_score(metrics)) > best[:2]):
-                    best = [*val_score(metrics), step]
+                score = val_score(metrics, max_side)
+                if score is not None and (best is None or list(score) > best[:2]):
+                    best = [*score, step]
                     (out / "best").mkdir(exist_ok=True)
                     save_weights(net, out / "best" / "model.safetensors")
                     _atomic_write(
@@ -533,8 +557,11 @@ def main(
     meta = make_meta(
         "deepthinking", name=out.name, training_set=largest, config=cfg.to_dict(),
         hashed=cfg.hashed_fields(), seed=cfg.seed, steps=step, cpu_seconds=final["cpu_seconds"],
-        selected=selection("last", note="model.safetensors: the last step; best/ holds the best "
-                           "validation (best.json), which the agent loads only when asked"),
+        selected=selection(
+            "last", note="model.safetensors: the last step (no validation selects or stops it); "
+            "best/ holds the best validation within the training sizes (best.json), which the "
+            "agent loads only when asked"),
+        n_iter_auto=auto_rule(cfg, max_side),
         metrics=metrics, command=command, training_sets=list(cfg.training_sets),
         cpu_minutes=round(final["cpu_seconds"] / 60, 2),
         wall_minutes=round(final["wall_seconds"] / 60, 2), threads=cfg.threads,

@@ -26,10 +26,10 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from agents.checkpoint import make_meta, selection, write_meta
 from agents.transformer.decoding import Codec, decode
 from agents.transformer.model import GPT, GPTConfig
 from maze_env.dataset import DatasetConfig, MazeDataset
-from agents.checkpoint import make_meta, selection, write_meta
 from maze_env.files import atomic_path, atomic_write_text
 from maze_env.solve import batch_shortest_path_arrays
 from maze_env.tokens import Vocabulary, make_vocabulary
