@@ -94,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     prog = f"mazebench {args.command}"
+    from agents.harness.lifeline import sigterm_as_interrupt
+
+    sigterm_as_interrupt()  # `kill PID` unwinds like Ctrl-C: workers stop, the run resumes
     try:
         from agents.malloc import keep_freed_memory
 

@@ -18,6 +18,7 @@ the cluster). ``address=None`` starts a private local instance for the call and 
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -92,7 +93,12 @@ def iter_chunks_ray(
             kwargs["num_cpus"] = num_cpus
         if runtime_env is not None:
             kwargs["runtime_env"] = runtime_env
+        previous = signal.getsignal(signal.SIGTERM)
         ray.init(address=address, **kwargs)
+        if previous is not signal.SIG_DFL and previous is not None:
+            # ray.init installs its own SIGTERM handler (a stack dump and exit); keep ours
+            # (lifeline.sigterm_as_interrupt), so `kill PID` unwinds here and shuts Ray down
+            signal.signal(signal.SIGTERM, previous)
     refs: dict[Any, int] = {}
     try:
         if max_in_flight is None:

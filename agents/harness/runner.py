@@ -27,6 +27,7 @@ other execution backend can call.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agents.harness.lifeline import die_with_parent, stop_workers
 from agents.harness.metrics import compute_metrics
 from agents.harness.run_folder import (
     Key,
@@ -294,6 +296,13 @@ def _init_worker(
     _limit_torch_threads(threads)
 
 
+def _init_pool_worker(parent_pid: int, *args: Any) -> None:
+    """A pool worker's initializer: exit with the parent (:mod:`agents.harness.lifeline`), then
+    :func:`_init_worker`."""
+    die_with_parent(parent_pid)
+    _init_worker(*args)
+
+
 def worker_agent(spec: str) -> Any:
     """This process's agent for ``spec``, built on first use only (once per worker)."""
     agents = _WORKER["agents"]
@@ -341,8 +350,8 @@ def _execute(
     pool = ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context(method) if method else None,
-        initializer=_init_worker,
-        initargs=(data, seed, threads_per_worker(workers), AGENTS.entry_points()),
+        initializer=_init_pool_worker,
+        initargs=(os.getpid(), data, seed, threads_per_worker(workers), AGENTS.entry_points()),
     )
     pending, running = list(reversed(chunks)), set()
     try:
@@ -352,6 +361,9 @@ def _execute(
             finished, running = wait(running, return_when=FIRST_COMPLETED)
             for fut in finished:
                 yield fut.result()
+    except BaseException:  # Ctrl-C, SIGTERM (lifeline.sigterm_as_interrupt), a failed chunk
+        stop_workers(pool)  # do not wait for the chunks in flight
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -551,11 +563,14 @@ def _run_chunks(
                 results = _execute_ray(chunks, data, seed, workers, address)
             else:
                 results = _execute(chunks, data, seed, workers, agents)
-            for rows in results:
-                writer.write(rows)
-                if bar is not None:
-                    bar.set_postfix_str(f"{rows[0]['agent']} on {rows[0]['suite']}", refresh=False)
-                    bar.update(len(rows))
+            with contextlib.closing(results):  # an interrupt here still stops the workers
+                for rows in results:
+                    writer.write(rows)
+                    if bar is not None:
+                        bar.set_postfix_str(
+                            f"{rows[0]['agent']} on {rows[0]['suite']}", refresh=False
+                        )
+                        bar.update(len(rows))
     finally:
         if bar is not None:
             bar.close()
