@@ -1,25 +1,27 @@
-"""The report's opening: does each learned agent generalize like search? Sentences and one figure
-generated from ``results.json`` alone.
+"""The report's opening: does each agent generalize like search? Sentences, one figure and
+``verdicts.json``, generated from ``results.json`` alone.
 
-Operational criteria (applied per learned agent; the in-distribution suite is the one of family
-``in_distribution``; every rate is exact = the path is a shortest path, with its 95% Wilson
-interval; a family is judged by its suites one at a time, so one failing size is not averaged away):
+Operational criteria, the same for every agent (learned ones and, as calibration rows, the search
+agents). Rates are exact (the path is a shortest path). An agent's reference is its
+in-distribution suite (drawn like its training set; else the ``in_distribution`` family's). Each
+off-distribution suite is judged on its own, so one failing size is not averaged away, by the
+difference ``d = suite - reference`` with its 95% Newcombe interval ``[low, high]``
+(:func:`agents.harness.metrics.newcombe_difference`) against a margin :data:`DELTA`:
 
-- **did not learn**: in-distribution exact below :data:`LEARNED_MIN` (50%).
-- **holds like search** on a family: every suite of the family has its exact rate at or above
-  the lower bound of the in-distribution interval.
-- **falls** on a family: some suite's interval lies entirely below the in-distribution
-  interval (interval-separated).
-- **unclear** on a family: neither (the intervals overlap but a rate is below the bound).
-- Suites of family ``training`` (an agent's own training tasks, for the memorization check) are
-  not judged, nor suites the agent could not read at all (:func:`cannot_read`: shown as such).
-- Overall: **heuristics** when it learned (>= 50% in distribution) and falls on at least one
-  family; **holds like search** when it holds on every family it was tested on; otherwise
-  mixed/unclear. Never more than that: n is finite and the suites are these suites only.
+- a suite **holds** when ``low > -DELTA`` (the whole interval above the margin), **falls** when
+  ``high < -DELTA`` (entirely below it), and is **unclear** otherwise; an unclear suite gets the
+  ``n`` per suite that would decide it at the same rates (:func:`n_to_decide`).
+- a family falls when some suite of it falls, holds when every suite holds, else is unclear.
+- Overall, in this order: **memorizes** when the agent's own training tasks (a suite of family
+  ``training``) beat held-out tasks of its training distribution by more than the margin (the
+  difference's whole interval above ``+DELTA``); **did not learn**: reference exact below
+  :data:`LEARNED_MIN`; **heuristics**: falls on some family; **search-like**: holds on every
+  family it was tested on; else **unclear**.
+- Suites an agent could not read at all (:func:`cannot_read`) are shown as such and not judged.
 
-Search agents (:func:`agents.registry.is_search_agent`: ``bfs astar dfs greedy random_fork
-random_walk``, ``mcts`` without ``prior``) are the reference: their rates on the same suites are
-reported beside.
+Search agents (:func:`agents.registry.is_search_agent`) are judged by the same rules: bfs and
+astar must come out search-like and random_fork must fall (tested), or the criteria do not tell
+search from heuristics at this run's n.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from agents.harness.figures import MARKERS, agent_labels, pyplot, save_figure
-from agents.harness.metrics import wilson_interval
+from agents.harness.metrics import newcombe_difference, wilson_interval
 from agents.registry import is_search_agent, parse_agent_spec
 from agents.training_sets import training_label
 
@@ -107,43 +109,149 @@ def reference_suite(results: Mapping[str, Any], agent: Mapping[str, Any]) -> str
     return _in_distribution(results)
 
 
-def judge(results: Mapping[str, Any], spec: str) -> dict[str, Any]:
+DELTA = 0.05
+"""The margin of the verdicts (5 points of exact rate): a drop smaller than this counts as
+holding; the report states it."""
+N_DECIDE_MAX = 100_000
+"""Largest n per suite :func:`n_to_decide` searches."""
+
+
+def difference(ref: Mapping[str, Any], rate: Mapping[str, Any]) -> dict[str, float]:
+    """``{"diff", "low", "high"}``: ``rate - ref`` (two exact-rate records) with its Newcombe
+    interval."""
+    d, low, high = newcombe_difference(ref["k"], ref["n"], rate["k"], rate["n"])
+    return {"diff": d, "low": low, "high": high}
+
+
+def suite_verdict(diff: Mapping[str, float], delta: float = DELTA) -> str:
+    """``"holds"`` (interval above ``-delta``), ``"falls"`` (below it) or ``"unclear"``."""
+    if diff["low"] > -delta:
+        return "holds"
+    if diff["high"] < -delta:
+        return "falls"
+    return "unclear"
+
+
+def n_to_decide(ref: Mapping[str, Any], rate: Mapping[str, Any], delta: float = DELTA) -> int | None:
+    """The smallest n (a power of two times 100, for both the reference and the suite) at which
+    the same two rates would give a verdict other than unclear; ``None`` beyond
+    :data:`N_DECIDE_MAX` (the drop sits on the margin)."""
+    p1, p2 = ref["k"] / ref["n"], rate["k"] / rate["n"]
+    n = 100
+    while n <= N_DECIDE_MAX:
+        d, low, high = newcombe_difference(round(p1 * n), n, round(p2 * n), n)
+        if suite_verdict({"diff": d, "low": low, "high": high}, delta) != "unclear":
+            return n
+        n *= 2
+    return None
+
+
+def judge(results: Mapping[str, Any], spec: str, delta: float = DELTA) -> dict[str, Any]:
     """The criteria (module docstring) applied to one agent.
 
     Returns:
-        ``{"in": rate | None, "verdict": "did not learn" | "heuristics" | "holds like search" |
-        "mixed" | "no in-distribution suite", "families": {family: {"verdict": "holds" |
-        "falls" | "unclear", "worst": suite name, "rate": its exact rate}}}``.
+        ``{"in": rate | None, "suite": reference suite, "verdict": "memorizes" | "did not learn"
+        | "heuristics" | "search-like" | "unclear" | "no in-distribution suite", "families":
+        {family: {"verdict": "holds" | "falls" | "unclear", "worst": suite, "rate": its exact
+        rate, "diff", "low", "high": its difference to the reference and interval, "n_to_decide":
+        int | None (unclear only)}}, "memorize": {"suite", "diff", "low", "high"} | None,
+        "cannot_read": [suite, ...]}``.
     """
     res = results["results"][spec]
     entry = next((a for a in results["agents"] if a["spec"] == spec), {"spec": spec})
     base = reference_suite(results, entry)
     if base is None:
-        return {"in": None, "suite": None, "verdict": "no in-distribution suite", "families": {}}
+        return {"in": None, "suite": None, "verdict": "no in-distribution suite", "families": {},
+                "memorize": None, "cannot_read": []}  # fmt: skip
     ref = res[base]["exact"]
     fams = {}
     unreadable = [s["name"] for s in results["suites"] if cannot_read(res.get(s["name"]))]
     for fam, suites in families(results, base).items():
         rates = {s["name"]: res[s["name"]]["exact"] for s in suites if s["name"] not in unreadable}
+        rates = {name: r for name, r in rates.items() if r["n"]}
         if not rates:
             continue  # the agent could read none of this family's tasks: nothing to judge
-        worst = min(rates, key=lambda s: (rates[s]["mean"], rates[s]["high"]))
-        if all(r["mean"] >= ref["low"] for r in rates.values()):
-            verdict = "holds"
-        elif any(r["high"] < ref["low"] for r in rates.values()):
+        diffs = {name: difference(ref, r) for name, r in rates.items()}
+        verdicts = {name: suite_verdict(d, delta) for name, d in diffs.items()}
+        if "falls" in verdicts.values():
             verdict = "falls"
+            worst = min((n for n in verdicts if verdicts[n] == "falls"),
+                        key=lambda n: diffs[n]["high"])  # fmt: skip
+        elif all(v == "holds" for v in verdicts.values()):
+            verdict, worst = "holds", min(diffs, key=lambda n: diffs[n]["low"])
         else:
             verdict = "unclear"
-        fams[fam] = {"verdict": verdict, "worst": worst, "rate": rates[worst]}
-    if ref["mean"] < LEARNED_MIN:
+            worst = min((n for n in verdicts if verdicts[n] == "unclear"),
+                        key=lambda n: diffs[n]["low"])  # fmt: skip
+        fams[fam] = {"verdict": verdict, "worst": worst, "rate": rates[worst], **diffs[worst]}
+        if verdict == "unclear":
+            fams[fam]["n_to_decide"] = n_to_decide(ref, rates[worst], delta)
+    memorize = None
+    for s in results["suites"]:
+        if s["family"] == TRAINING and s["name"] in res and res[s["name"]]["exact"]["n"]:
+            d = difference(ref, res[s["name"]]["exact"])
+            if memorize is None or d["low"] > memorize["low"]:
+                memorize = {"suite": s["name"], **d}
+    learned = is_learned(entry)  # a search agent learns nothing: only its families count
+    if learned and memorize is not None and memorize["low"] > delta:
+        overall = "memorizes"
+    elif learned and (ref["mean"] is None or ref["mean"] < LEARNED_MIN):
         overall = "did not learn"
     elif any(f["verdict"] == "falls" for f in fams.values()):
         overall = "heuristics"
     elif fams and all(f["verdict"] == "holds" for f in fams.values()):
-        overall = "holds like search"
+        overall = "search-like"
     else:
-        overall = "mixed"
-    return {"in": ref, "suite": base, "verdict": overall, "families": fams, "cannot_read": unreadable}
+        overall = "unclear"
+    return {"in": ref, "suite": base, "verdict": overall, "families": fams,
+            "memorize": memorize, "cannot_read": unreadable}  # fmt: skip
+
+
+def verdicts(results: Mapping[str, Any], delta: float = DELTA) -> dict[str, Any]:
+    """The run folder's ``verdicts.json``: every agent (search agents too) judged by
+    :func:`judge`, keyed by its report label::
+
+        {"delta": 0.05, "agents": {LABEL: {"spec", "kind": "learned" | "search", "overall",
+         "in_distribution": {"suite", "mean", "low", "high", "n"}, "memorize": ... | None,
+         "families": {FAMILY: {"verdict", "worst_suite", "diff", "low", "high", "n",
+         "n_to_decide"}}}}}
+    """
+    labels = agent_labels(results)
+    out: dict[str, Any] = {}
+    for a in results["agents"]:
+        spec = a["spec"]
+        if spec not in results["results"]:
+            continue
+        j = judge(results, spec, delta)
+        ref = j["in"]
+        out[labels[spec]] = {
+            "spec": spec,
+            "kind": "learned" if is_learned(a) else "search",
+            "overall": j["verdict"],
+            "in_distribution": None if ref is None else {
+                "suite": j["suite"], "mean": ref["mean"], "low": ref["low"], "high": ref["high"],
+                "n": ref["n"]},
+            "memorize": j["memorize"],
+            "families": {
+                fam: {"verdict": f["verdict"], "worst_suite": f["worst"], "diff": f["diff"],
+                      "low": f["low"], "high": f["high"], "n": f["rate"]["n"],
+                      "n_to_decide": f.get("n_to_decide")}
+                for fam, f in j["families"].items()
+            },
+            "cannot_read": j["cannot_read"],
+        }  # fmt: skip
+    return {"delta": delta, "agents": out}
+
+
+def write_verdicts(out_dir: str | Path, results: Mapping[str, Any]) -> Path:
+    """Write ``out_dir/verdicts.json`` (:func:`verdicts`) atomically; returns its path."""
+    import json
+
+    from maze_env.files import atomic_write_text
+
+    path = Path(out_dir) / "verdicts.json"
+    atomic_write_text(path, json.dumps(verdicts(results), indent=1) + "\n")
+    return path
 
 
 def cannot_read(agg: Mapping[str, Any] | None) -> bool:
@@ -155,12 +263,34 @@ def cannot_read(agg: Mapping[str, Any] | None) -> bool:
 
 
 CRITERIA = (
-    "Criteria (exact rates, 95% Wilson intervals; each off-distribution suite judged on its own): "
-    "*did not learn* = in-distribution exact below 50%; *holds like search* on a family = every "
-    "suite of it at or above the lower bound of the in-distribution interval; *falls* = some "
-    "suite's interval entirely below the in-distribution interval; *heuristics* = at least 50% in "
-    "distribution and falls on some family. These hold for these suites and sample sizes only."
+    "Criteria, the same for every agent (exact rates; each off-distribution suite judged on its "
+    "own by its difference to the agent's in-distribution rate, with a 95% Newcombe interval, "
+    f"against a margin of {100 * DELTA:.0f} points): a suite *holds* when the whole interval is "
+    f"above -{100 * DELTA:.0f}, *falls* when it is entirely below, else is *unclear* (with the n "
+    "that would decide); *memorizes* = its own training tasks beat held-out ones by more than the "
+    "margin; *did not learn* = in-distribution exact below 50%; *heuristics* = falls on some "
+    "family; *search-like* = holds on every family. Search agents are judged by the same rules "
+    "(calibration). These hold for these suites and sample sizes only; verdicts.json has them all."
 )
+
+
+def _diff_text(f: Mapping[str, Any]) -> str:
+    """``"-12.0 points [-20.1, -3.9]"``: a family's worst difference and its interval."""
+    return f"{100 * f['diff']:+.1f} points [{100 * f['low']:+.1f}, {100 * f['high']:+.1f}]"
+
+
+def calibration_line(results: Mapping[str, Any], search: Sequence[Mapping[str, Any]]) -> str:
+    """The search agents' verdicts by the same rules: do the criteria tell search from
+    heuristics at this run's n?"""
+    parts = []
+    for a in search:
+        j = judge(results, a["spec"])
+        falls = [f for f, v in j["families"].items() if v["verdict"] == "falls"]
+        unclear = [f for f, v in j["families"].items() if v["verdict"] == "unclear"]
+        why = (f"falls on {', '.join(falls)}" if falls
+               else f"unclear on {', '.join(unclear)}" if unclear else "holds on every family")
+        parts.append(f"{a['name']} {j['verdict']} ({why})")
+    return "Calibration (search agents, same rules): " + "; ".join(parts) + "."
 
 
 def answer_lines(results: Mapping[str, Any]) -> list[str]:
@@ -180,16 +310,7 @@ def answer_lines(results: Mapping[str, Any]) -> list[str]:
     if not search and baseline in results["results"]:  # the baseline always runs
         search = [{"spec": baseline, "name": f"{baseline} (baseline)"}]
     if search:
-        ref = []
-        for a in search:
-            res = results["results"][a["spec"]]
-            worst = min(res, key=lambda s: res[s]["exact"]["mean"])
-            ref.append(
-                f"{a['name']} lowest {pct(res[worst]['exact'])} ({worst})"
-                if res[worst]["exact"]["mean"] < 1
-                else f"{a['name']} 100% on every suite"
-            )
-        lines.append("Reference (search agents, exact): " + "; ".join(ref) + ".")
+        lines.append(calibration_line(results, search))
     for a in learned:
         j = judge(results, a["spec"])
         name = f"**{a['name']}**"
@@ -198,16 +319,22 @@ def answer_lines(results: Mapping[str, Any]) -> list[str]:
             continue
         learned_it = j["verdict"] != "did not learn"  # no per-family verdicts otherwise
         parts = [
-            f"{fam}{' ' + f['verdict'] if learned_it else ''} (worst {f['worst']} {pct(f['rate'])})"
+            f"{fam}{' ' + f['verdict'] if learned_it else ''} (worst {f['worst']} {pct(f['rate'])}"
+            + (f", {_diff_text(f)}" if learned_it else "")
+            + (f"; n={f['n_to_decide']} per suite would decide" if f.get("n_to_decide") else "")
+            + ")"
             for fam, f in j["families"].items()
         ]
         fam_text = "; off distribution: " + "; ".join(parts) if parts else ""
+        mem = j["memorize"]
         verdict = {
+            "memorizes": "memorizes: its own training tasks beat held-out ones"
+            + (f" ({mem['suite']} {_diff_text(mem)})" if mem else ""),
             "did not learn": "did not learn the task (below 50% in distribution)",
             "heuristics": "behaves like learned heuristics: it holds in distribution and falls off it on "
             + ", ".join(f for f, v in j["families"].items() if v["verdict"] == "falls"),
-            "holds like search": "holds like search on every family tested",
-            "mixed": "neither holds nor clearly falls (overlapping intervals): no verdict",
+            "search-like": "generalizes like search: it holds on every family tested",
+            "unclear": "neither holds nor clearly falls at this n: no verdict",
         }[j["verdict"]]
         where = j["suite"] + (
             f", drawn like its training set {training_label(a['training_set'])}"

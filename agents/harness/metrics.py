@@ -439,6 +439,27 @@ def wilson_interval(k: int, n: int, z: float = Z_95) -> tuple[float, float]:
     return (0.0 if k <= 0 else max(0.0, centre - half), 1.0 if k >= n else min(1.0, centre + half))
 
 
+def newcombe_difference(
+    k1: int, n1: int, k2: int, n2: int, z: float = Z_95
+) -> tuple[float, float, float]:
+    """``(d, low, high)``: the difference ``d = k2/n2 - k1/n1`` of two independent rates and its
+    95% interval by Newcombe's hybrid score method (Newcombe 1998, method 10), built from the two
+    :func:`wilson_interval` s: ``low = d - sqrt((p2 - l2)^2 + (u1 - p1)^2)``, ``high = d +
+    sqrt((u2 - p2)^2 + (p1 - l1)^2)``. Like Wilson's it behaves at 0% and 100%. ``(nan, nan,
+    nan)`` when either ``n`` is 0."""
+    if n1 <= 0 or n2 <= 0:
+        return (math.nan, math.nan, math.nan)
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson_interval(k1, n1, z)
+    l2, u2 = wilson_interval(k2, n2, z)
+    d = p2 - p1
+    return (
+        d,
+        max(-1.0, d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)),
+        min(1.0, d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)),
+    )
+
+
 RATE_FIELDS = (
     "reached", "exact", "gave_up", "invalid", "went_to_region", "ended_in_region", "cannot_read",
 )

@@ -365,9 +365,10 @@ def render_report(
             f"{path} not found: run `mazebench compare` (or `--merge` the shards) first"
         )
     results = json.loads(path.read_text(encoding="utf-8"))
-    from agents.harness.answer import answer_figure, answer_lines
+    from agents.harness.answer import answer_figure, answer_lines, write_verdicts
     from agents.harness.seeds import load_seed_groups, seed_table
 
+    write_verdicts(out_dir, results)  # older folders get theirs too
     figures = make_figures(results, out_dir / "figures")
     drawn = answer_figure(results, out_dir / "figures" / "answer.png")
     answer = (answer_lines(results), drawn)

@@ -606,6 +606,9 @@ def finalize(
     rows = iter_predictions(out_dir, decode=False)  # metrics only; trajectories on demand
     results = compute_results(config, rows, datasets, run=run)
     atomic_write_json(out_dir / "results.json", results)
+    from agents.harness.answer import write_verdicts
+
+    write_verdicts(out_dir, results)
     if report:
         from agents.harness.report import render_report
 
