@@ -47,6 +47,7 @@ from torch.nn import functional as F
 from agents.checkpoint import make_meta, selection, write_meta
 from agents.deepthinking.model import DTConfig, DTNet, encode_grids, path_pixels
 from agents.deepthinking.weights import load_weights, save_weights
+from maze_env.files import atomic_path
 from maze_env.files import atomic_write_bytes as _atomic_write
 from train.config_args import check_ints
 from train.config_base import TrainerConfig
@@ -568,7 +569,39 @@ def main(
         final_val=metrics, best_step=best[2] if best else None,
     )  # fmt: skip
     write_meta(out, meta)
+    plot_curve(out)
     return {**final, "metrics": metrics}
+
+
+def plot_curve(out: str | Path) -> Path | None:
+    """``out/curve.png``: the training loss and the held-out validation exact rates against
+    steps, from ``out/log.jsonl`` (None when the log holds no validation)."""
+    out = Path(out)
+    path = out / "log.jsonl"
+    if not path.is_file():
+        return None
+    rows = [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    val = sorted({k for r in rows for k in r if k.startswith("val/")}, key=_val_side)
+    if not val:
+        return None
+    from agents.harness.figures import pyplot
+
+    plt = pyplot()
+    fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(8, 3.2), dpi=100)
+    loss = [(r["step"], r["train/loss"]) for r in rows if "train/loss" in r]
+    if loss:
+        ax_loss.plot(*zip(*loss, strict=True), lw=0.6)
+    ax_loss.set(xlabel="step", ylabel="training loss", yscale="log", title=out.name)
+    for key in val:
+        pts = [(r["step"], r[key]) for r in rows if key in r]
+        ax_val.plot(*zip(*pts, strict=True), "-o", ms=3, label=key.removeprefix("val/exact_"))
+    ax_val.set(xlabel="step", ylabel="held-out exact", ylim=(0, 1.02))
+    ax_val.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    with atomic_path(out / "curve.png") as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return out / "curve.png"
 
 
 def train(

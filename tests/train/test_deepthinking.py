@@ -215,6 +215,7 @@ def test_best_validation_weights_are_kept_and_survive_a_resume(tmp_path: Path) -
     assert meta["best_step"] == state["best"][2]
     assert meta["selection"]["rule"] == "last" and meta["selection"]["in_distribution"]
     assert meta["n_iter_auto"]["per_cell"] == round(4 / 25, 4)  # tiny: max_iters=4 at 5x5
+    assert (out / "curve.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_validation_beyond_the_training_sizes_keeps_no_best(tmp_path: Path) -> None:
