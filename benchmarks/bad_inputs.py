@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MAZEBENCH = str(Path(sys.executable).with_name("mazebench"))
-DT_CKPT = ROOT / "checkpoints" / "deepthinking_graph"
+DT_CKPT = ROOT / "checkpoints" / "deepthinking_graph_s2"
 SEARCH = ["--agents", "bfs", "--n", "3", "--no-progress"]
 """A tiny comparison's settings (three tasks, one cheap agent)."""
 

@@ -33,6 +33,13 @@ def test_every_shipped_checkpoint_keeps_the_contract(folder: Path) -> None:
     assert meta["config"] and meta["config_hash"] and meta["seed"] is not None
 
 
+@pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
+def test_no_shipped_checkpoint_was_selected_off_distribution(folder: Path) -> None:
+    """Issue 19: a shipped model is its last step or the best on held-out tasks of its own
+    training distribution, never one chosen on a suite the report judges off distribution."""
+    assert read_meta(folder)["selection"]["in_distribution"] is True
+
+
 def _meta(**over: object) -> dict:
     return make_meta("ppo", name="x", training_set="default", selected=selection("last"), **over)
 
