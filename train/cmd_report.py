@@ -13,7 +13,10 @@ Re-render report.md, report.html (self-contained: figures embedded) and figures/
 folder written by `mazebench compare`, from its results.json (nothing is rerun; the explorer at
 the end of report.html rebuilds the suites' mazes from config.json and reads the predictions). With
 --recompute, results.json is first rebuilt from the predictions and config.json (e.g. after the
-metrics changed, or after appending rows by hand)."""
+metrics changed, or after appending rows by hand). With --update-readme FILE, the verdict
+matrix between FILE's `<!-- verdicts:begin ... -->` and `<!-- verdicts:end -->` lines is
+rewritten from the folder's verdicts.json (the README's findings block: regenerate it from the
+shipped default run)."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -23,11 +26,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="re-render the report of a comparison run folder",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  mazebench report runs/search\n  mazebench report --recompute runs/search",
+        epilog="example:\n  mazebench report runs/search\n  mazebench report --recompute runs/search\n"
+        "  mazebench report runs/default --update-readme README.md",
     )
     p.add_argument("dir", metavar="DIR", help="a run folder of `mazebench compare`")
     p.add_argument(
         "--recompute", action="store_true", help="rebuild results.json from the predictions first"
+    )
+    p.add_argument(
+        "--update-readme",
+        metavar="FILE",
+        help="rewrite FILE's generated verdicts block from this run's verdicts.json",
     )
     p.set_defaults(func=run)
     return p
@@ -40,12 +49,22 @@ def run(args: argparse.Namespace) -> int:
     from agents.harness.runner import config_suite_data, finalize
 
     check_run_folder(args.dir, results=not args.recompute)
+    if args.update_readme:  # refuse a README without a block before anything is rewritten
+        from agents.harness.matrix import BEGIN, END, readme_block_of
+
+        if readme_block_of(args.update_readme) is None:
+            raise ValueError(f"{args.update_readme}: no verdicts block ({BEGIN} ... {END})")
     data = None
     if args.recompute:  # the suites' tasks, built once for the results and the explorer
         data = config_suite_data(load_config(args.dir))
         finalize(args.dir, data=data, report=False)
     paths = render_report(args.dir, data=data)
     print(f"wrote {paths['md']} and {paths['html']} ({len(paths) - 2} figures)")
+    if args.update_readme:
+        from agents.harness.matrix import update_readme
+
+        changed = update_readme(args.update_readme, Path(args.dir) / "verdicts.json")
+        print(f"{args.update_readme}: verdicts block {'rewritten' if changed else 'unchanged'}")
     return 0
 
 

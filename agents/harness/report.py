@@ -366,12 +366,13 @@ def render_report(
         )
     results = json.loads(path.read_text(encoding="utf-8"))
     from agents.harness.answer import answer_figure, answer_lines, write_verdicts
+    from agents.harness.matrix import load as load_verdicts
     from agents.harness.seeds import load_seed_groups, seed_table
 
-    write_verdicts(out_dir, results)  # older folders get theirs too
+    verdicts = load_verdicts(write_verdicts(out_dir, results))  # older folders get theirs too
     figures = make_figures(results, out_dir / "figures")
     drawn = answer_figure(results, out_dir / "figures" / "answer.png")
-    answer = (answer_lines(results), drawn)
+    answer = (answer_lines(results), drawn, verdicts)
     tables = [
         ("Agents", agents_table(results)),
         ("Exact (path is a shortest path)", rate_table(results, "exact")),
@@ -453,12 +454,17 @@ def _markdown(
     summary: list[str],
     tables: list,
     figures: Mapping[str, Path],
-    answer: tuple[list[str], Path | None] = ([], None),
+    answer: tuple[list[str], Path | None, Mapping[str, Any] | None] = ([], None, None),
 ) -> str:
+    from agents.harness.matrix import markdown as matrix_markdown
+
     parts = [f"# {_title(results)}", ""]
-    lines, fig = answer
+    lines, fig, verdicts = answer
     if lines:
-        parts += [f"## {ANSWER_TITLE}", "", *[f"{x}\n" for x in lines]]
+        parts += [f"## {ANSWER_TITLE}", ""]
+        if verdicts and verdicts["agents"]:
+            parts += [matrix_markdown(verdicts), ""]
+        parts += [f"{x}\n" for x in lines]
         if fig is not None:
             parts += [ANSWER_CAPTION, "", f"![{ANSWER_TITLE}](figures/{fig.name})", ""]
     parts += ["## What the numbers say", "", *summary, ""]
@@ -491,18 +497,23 @@ def _html_body(
     summary: list[str],
     tables: list,
     figures: Mapping[str, Path],
-    answer: tuple[list[str], Path | None] = ([], None),
+    answer: tuple[list[str], Path | None, Mapping[str, Any] | None] = ([], None, None),
 ) -> str:
+    from agents.harness.matrix import html_table as matrix_html
+
     def inline(text: str) -> str:
         text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
         return re.sub(r"\*(.+?)\*", r"<i>\1</i>", text)
 
     items = "".join(f"<li>{inline(s[2:])}</li>" for s in summary if s.startswith("- "))
     paras = [f"<p>{inline(s)}</p>" for s in summary if not s.startswith("- ")]
-    lines, fig = answer
+    lines, fig, verdicts = answer
     opening = []
     if lines:
-        opening = [f"<h2>{html.escape(ANSWER_TITLE)}</h2>", *[f"<p>{inline(x)}</p>" for x in lines]]
+        opening = [f"<h2>{html.escape(ANSWER_TITLE)}</h2>"]
+        if verdicts and verdicts["agents"]:
+            opening.append(f"<div class=wide>{matrix_html(verdicts)}</div>")
+        opening += [f"<p>{inline(x)}</p>" for x in lines]
         if fig is not None:
             data = base64.b64encode(fig.read_bytes()).decode("ascii")
             opening += [
