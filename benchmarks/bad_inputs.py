@@ -39,6 +39,8 @@ class Case:
     no_config: str | None = None
     """A run folder that must hold no config.json afterwards (refused before writing)."""
     code: int = 2
+    prog: str | None = None
+    """The expected error prefix's program (default ``mazebench <first argument>``)."""
 
 
 def _copy_ckpt(damage: str) -> Callable[[Path], None]:
@@ -203,6 +205,64 @@ CASES = [
          {"bad.yaml": "not: [valid\n"}),  # fmt: skip
     Case("train-dt --out unwritable", ["train-dt", "--preset", "tiny", "--out",
          "/proc/mazebench_dt"]),  # fmt: skip
+    Case("train-dt --resume of an empty folder", ["train-dt", "--preset", "tiny", "--resume",
+         "--out", "runs/t"], {"runs/t/x.txt": "keep"}),  # fmt: skip
+    Case("train-dt --set steps=-1", ["train-dt", "--preset", "tiny", "--set", "steps=-1",
+         "--out", "runs/t"]),  # fmt: skip
+    Case("train-dt --set lr=fast", ["train-dt", "--preset", "tiny", "--set", "lr=fast",
+         "--out", "runs/t"]),  # fmt: skip
+    Case("train-dt without --out", ["train-dt", "--preset", "tiny"]),
+    # -- train-rl / train-transformer ------------------------------------------------------
+    Case("train-rl unknown preset", ["train-rl", "--preset", "nope", "--out", "runs/t"]),
+    Case("train-rl --set unknown field", ["train-rl", "--preset", "tiny", "--set", "zz=1",
+         "--out", "runs/t"]),  # fmt: skip
+    Case("train-rl --set total_steps=0", ["train-rl", "--preset", "tiny", "--set",
+         "total_steps=0", "--out", "runs/t"]),  # fmt: skip
+    Case("train-rl --config a list", ["train-rl", "--config", "l.yaml", "--out", "runs/t"],
+         {"l.yaml": "- a\n- b\n"}),  # fmt: skip
+    Case("train-rl --config missing", ["train-rl", "--config", "nope.yaml", "--out", "runs/t"]),
+    Case("train-rl --resume of an empty folder", ["train-rl", "--preset", "tiny", "--resume",
+         "--out", "runs/t"], {"runs/t/x.txt": "keep"}),  # fmt: skip
+    Case("train-rl --out is a file", ["train-rl", "--preset", "tiny", "--out", "f"],
+         {"f": "keep"}),  # fmt: skip
+    Case("train-transformer unknown preset", ["train-transformer", "--preset", "nope",
+         "--out", "runs/t"]),  # fmt: skip
+    Case("train-transformer --set unknown field", ["train-transformer", "--preset", "tiny",
+         "--set", "zz=1", "--out", "runs/t"]),  # fmt: skip
+    Case("train-transformer --set lr=-1", ["train-transformer", "--preset", "tiny", "--set",
+         "lr=-1", "--out", "runs/t"]),  # fmt: skip
+    Case("train-transformer --config not YAML", ["train-transformer", "--config", "bad.yaml",
+         "--out", "runs/t"], {"bad.yaml": "not: [valid\n"}),  # fmt: skip
+    Case("train-transformer --resume of an empty folder", ["train-transformer", "--preset",
+         "tiny", "--resume", "--out", "runs/t"], {"runs/t/x.txt": "keep"}),  # fmt: skip
+    # -- generate / play / run / compare, more -------------------------------------------
+    Case("generate unknown generator", ["generate", "--generator", "nope", "--n", "5"]),
+    Case("generate --shape 6", ["generate", "--n", "5", "--shape", "6"]),
+    Case("generate --seed -1", ["generate", "--n", "5", "--seed", "-1"]),
+    Case("generate --target nowhere", ["generate", "--n", "5", "--target", "nowhere"]),
+    Case("generate --out exists, no --force", ["generate", "--n", "5", "--out", "m.npz"],
+         {"m.npz": "keep"}),  # fmt: skip
+    Case("generate --workers 0", ["generate", "--n", "5", "--workers", "0"]),
+    Case("play unknown generator", ["play", "--generator", "nope"]),
+    Case("play --shape 0x0", ["play", "--shape", "0x0", "--keys", "q"]),
+    Case("run unknown agent in --config", ["run", "--config", "e.yaml", "--out", "runs/r"],
+         {"e.yaml": "name: e\nagents: [nope]\nsuites: [size_4]\nn: 3\n"}, no_config="runs/r"),
+    Case("run --config unknown key", ["run", "--config", "e.yaml", "--out", "runs/r"],
+         {"e.yaml": "name: e\nagents: [bfs]\nzz: 1\n"}),  # fmt: skip
+    Case("run --config model without kind", ["run", "--config", "e.yaml", "--out", "runs/r"],
+         {"e.yaml": "name: e\nmodels: [{name: m}]\nagents: [bfs]\n"}),  # fmt: skip
+    Case("run --config @MODEL not declared", ["run", "--config", "e.yaml", "--out", "runs/r"],
+         {"e.yaml": "name: e\nagents: [ppo:ckpt=@nope]\nsuites: [size_4]\n"}),  # fmt: skip
+    Case("compare no --agents", ["compare", "--suites", "size_4", "--n", "3", "--out", "runs/a"]),
+    Case("compare --seed -2", ["compare", *SEARCH, "--suites", "size_4", "--seed", "-2",
+         "--out", "runs/a"]),  # fmt: skip
+    Case("compare ckpt of the wrong kind", ["compare", "--agents", "ppo:ckpt=ckpt", "--suites",
+         "size_4", "--n", "3", "--out", "runs/a"], setup=_copy_ckpt("none"),
+         no_config="runs/a"),  # fmt: skip
+    Case("unknown command", ["frobnicate"], prog="mazebench"),
+    Case("compare unknown option", ["compare", *SEARCH, "--nn", "5", "--out", "runs/a"]),
+    Case("generate --min-path-length -1", ["generate", "--n", "5", "--min-path-length", "-1"]),
+    Case("report --recompute of a missing folder", ["report", "--recompute", "runs/none"]),
 ]
 
 
@@ -231,7 +291,7 @@ def check(case: Case, root: Path) -> dict[str, object]:
     )
     seconds = time.perf_counter() - t0
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    cmd = case.argv[0]
+    prog = case.prog or f"mazebench {case.argv[0]}"
     problems = []
     if proc.returncode != case.code:
         problems.append(f"exit {proc.returncode}")
@@ -239,7 +299,7 @@ def check(case: Case, root: Path) -> dict[str, object]:
         problems.append("traceback")
     if len(lines) != 1:
         problems.append(f"{len(lines)} stderr lines")
-    elif not lines[0].startswith(f"mazebench {cmd}: error:"):
+    elif not lines[0].startswith(f"{prog}: error:"):
         problems.append("not `mazebench CMD: error:`")
     after = _snapshot(tmp)
     lost = [k for k, v in before.items() if after.get(k) != v]
