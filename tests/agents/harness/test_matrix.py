@@ -90,3 +90,26 @@ def test_a_readme_without_a_block_or_a_bad_verdicts_file_is_refused(tmp_path: Pa
     with pytest.raises(ValueError, match="not a verdicts.json"):
         update_readme(readme, bad)
     assert readme.read_text() == f"{BEGIN}\n{END}\n"  # nothing lost
+
+
+ROOT = Path(__file__).resolve().parents[3]
+SHIPPED = ROOT / "docs" / "default_run" / "verdicts.json"
+
+
+def test_the_readme_block_is_the_shipped_default_runs_verdicts() -> None:
+    """Fails when README.md and docs/default_run/verdicts.json drift apart: regenerate with
+    `mazebench report runs/default --update-readme README.md` after copying the run's
+    verdicts.json to docs/default_run/."""
+    from agents.harness.matrix import load
+
+    assert readme_block_of(ROOT / "README.md") == readme_block(load(SHIPPED))
+
+
+def test_the_shipped_default_run_calibrates() -> None:
+    """By the same rules, BFS and A* fall nowhere and random_fork falls on sizes."""
+    from agents.harness.matrix import load
+
+    agents = load(SHIPPED)["agents"]
+    for name in ("bfs", "astar"):
+        assert all(f["verdict"] != "falls" for f in agents[name]["families"].values())
+    assert agents["random_fork"]["families"]["sizes"]["verdict"] == "falls"
