@@ -389,16 +389,52 @@ def learned_style(j: int) -> tuple[int, str]:
     return j % 10, MARKERS[(j + j // 10) % len(MARKERS)]
 
 
-def answer_figure(results: Mapping[str, Any], path: Path) -> Path | None:
-    """Exact vs distance from the training distribution, one line per agent: learned agents in
-    colour, search agents in grey as the reference; markers and small x offsets keep overlapping
-    lines apart; 95% Wilson intervals as error bars."""
+HEADLINE_SEARCH = ("bfs", "mcts", "random_fork")
+"""Search agents drawn in the headline figure (when the run has them): the exact reference, a
+search at a fixed budget, the random baseline."""
+
+
+def agent_kind(agent: Mapping[str, Any]) -> str:
+    """The kind an agent's headline line stands for: its spec's agent name (``transformer``,
+    ``ppo``, ``deepthinking``, ...), ``mcts+model`` for MCTS on a learned prior."""
+    name, kwargs = parse_agent_spec(str(agent["spec"]))
+    return "mcts+model" if name == "mcts" and is_learned(agent) else name
+
+
+def headline_specs(results: Mapping[str, Any]) -> list[str]:
+    """The agents of the headline figure: for each learned kind (:func:`agent_kind`) the agent
+    with the best exact **in distribution** (its reference suite: never an off-distribution
+    suite; ties go to the first in the run's order), and the search agents of
+    :data:`HEADLINE_SEARCH` (all search agents when none of those ran)."""
+    best: dict[str, tuple[float, str]] = {}
+    for a in results["agents"]:
+        if not is_learned(a) or a["spec"] not in results["results"]:
+            continue
+        base = reference_suite(results, a)
+        agg = results["results"][a["spec"]].get(base) if base else None
+        rate = (agg or {}).get("exact", {}).get("mean")
+        score = -1.0 if rate is None else float(rate)
+        kind = agent_kind(a)
+        if kind not in best or score > best[kind][0]:
+            best[kind] = (score, a["spec"])
+    search = [a["spec"] for a in results["agents"] if not is_learned(a)]
+    named = [s for s in search if parse_agent_spec(s)[0] in HEADLINE_SEARCH]
+    chosen = {spec for _, spec in best.values()} | set(named or search)
+    return [a["spec"] for a in results["agents"] if a["spec"] in chosen]
+
+
+def answer_figure(
+    results: Mapping[str, Any], path: Path, specs: Sequence[str] | None = None
+) -> Path | None:
+    """Exact vs distance from the training distribution, one line per agent (of ``specs``, all
+    when None): learned agents in colour, search agents in grey as the reference; markers and
+    small x offsets keep overlapping lines apart; 95% Wilson intervals as error bars."""
     labels, groups = distance_points(results)
     if not groups or not any(is_learned(a) for a in results["agents"]):
         return None  # search only: the size curve below shows them
     plt = pyplot()
     short = agent_labels(results)
-    agents = results["agents"]
+    agents = [a for a in results["agents"] if specs is None or a["spec"] in specs]
     learned = [a for a in agents if is_learned(a)]
     search = [a for a in agents if not is_learned(a)]
     order = [*search, *learned]

@@ -223,6 +223,12 @@ def _gallery_item(
 # -- rendering ----------------------------------------------------------------------------------
 SECTIONS = (
     (
+        "answer_detail",
+        "Exact vs distance from the training distribution, every agent",
+        "The opening figure with every agent of the run (the opening one shows the best of each "
+        "learned kind, chosen by its in-distribution exact, and three search references).",
+    ),
+    (
         "generalization",
         "Generalization: exact vs maze size",
         "Exact (solid: the path is a shortest path) and reached (dashed) against maze side, one "
@@ -365,13 +371,16 @@ def render_report(
             f"{path} not found: run `mazebench compare` (or `--merge` the shards) first"
         )
     results = json.loads(path.read_text(encoding="utf-8"))
-    from agents.harness.answer import answer_figure, answer_lines, write_verdicts
+    from agents.harness.answer import answer_figure, answer_lines, headline_specs, write_verdicts
     from agents.harness.matrix import load as load_verdicts
     from agents.harness.seeds import load_seed_groups, seed_table
 
     verdicts = load_verdicts(write_verdicts(out_dir, results))  # older folders get theirs too
     figures = make_figures(results, out_dir / "figures")
-    drawn = answer_figure(results, out_dir / "figures" / "answer.png")
+    headline = headline_specs(results)
+    drawn = answer_figure(results, out_dir / "figures" / "answer.png", headline)
+    if drawn is not None and len(headline) < len(results["agents"]):
+        figures["answer_detail"] = answer_figure(results, out_dir / "figures" / "answer_detail.png")
     answer = (answer_lines(results), drawn, verdicts)
     tables = [
         ("Agents", agents_table(results)),
@@ -437,15 +446,17 @@ def _title(results: Mapping[str, Any]) -> str:
 def _order(tables: list, figures: Mapping[str, Path]) -> list[tuple[str, Any]]:
     """Sections in reading order: the generalization curve first, then tables, then figures."""
     figs = [("figure", s) for s in SECTIONS if s[0] in figures]
-    lead = [f for f in figs if f[1][0] == "generalization"]
+    lead = [f for f in figs if f[1][0] in ("answer_detail", "generalization")]
     return [*lead, *[("table", t) for t in tables], *[f for f in figs if f not in lead]]
 
 
 ANSWER_TITLE = "Does a learned policy generalize like search?"
 ANSWER_CAPTION = (
     "Exact rate against distance from the training distribution: maze sides of dfs mazes (the "
-    "in-distribution suite among them), then each other family pooled over its suites. Learned "
-    "agents in colour, search agents grey and dashed as the reference; bars: 95% Wilson intervals."
+    "in-distribution suite among them), then each other family pooled over its suites. One line "
+    "per learned kind (the best of each, chosen by its in-distribution exact), search agents grey "
+    "and dashed as the reference; bars: 95% Wilson intervals. With more agents than that, the "
+    "next figure shows every one."
 )
 
 

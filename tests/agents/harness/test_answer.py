@@ -327,3 +327,22 @@ def test_learned_lines_never_share_colour_and_marker() -> None:
     styles = [learned_style(j) for j in range(40)]
     assert len(set(styles)) == 40
     assert styles[0][0] == styles[10][0] and styles[0][1] != styles[10][1]  # colours repeat
+
+
+def test_the_headline_draws_the_best_of_each_kind_chosen_in_distribution() -> None:
+    """One line per learned kind: the best in distribution wins, whatever it does off it (the
+    weaker one in distribution is far better at 16x16 here and is still left out)."""
+    from agents.harness.answer import agent_kind, headline_specs
+
+    results = _results({
+        "bfs": _all(100), "astar": _all(100), "random_fork": _all(30),
+        "transformer:ckpt=a": _all(10, in_distribution=99),
+        "transformer:ckpt=b": _all(90, in_distribution=95),
+        "ppo:ckpt=c": _all(50, in_distribution=97),
+        "mcts:prior=c,simulations=10": _all(40, in_distribution=98),
+    })  # fmt: skip
+    assert headline_specs(results) == [
+        "bfs", "random_fork", "transformer:ckpt=a", "ppo:ckpt=c", "mcts:prior=c,simulations=10",
+    ]  # fmt: skip
+    assert agent_kind({"spec": "mcts:prior=c,simulations=10", "training_set": None}) == "mcts+model"
+    assert agent_kind({"spec": "mcts:simulations=10", "training_set": None}) == "mcts"
