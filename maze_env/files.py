@@ -64,3 +64,19 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically; returns ``Path(path)``."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_json_object(path: str | os.PathLike[str], hint: str = "") -> dict:
+    """The JSON object in ``path``; a ``ValueError`` naming the file when it is not valid JSON
+    (or not UTF-8) or not an object. ``hint`` (e.g. ``"; use a new --out folder"``) is appended
+    to the message."""
+    import json
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not valid JSON ({err}){hint}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object, got a {type(data).__name__}{hint}")
+    return data

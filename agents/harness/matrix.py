@@ -11,7 +11,6 @@ drift apart.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -133,12 +132,11 @@ def update_readme(readme: str | Path, verdicts_path: str | Path) -> bool:
 
 def load(path: str | Path) -> dict[str, Any]:
     """Read a verdicts.json, refusing anything without its keys."""
+    from maze_env.files import read_json_object
+
     path = Path(path)
-    try:
-        v = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not JSON ({err.msg}, line {err.lineno})") from None
-    if not isinstance(v, dict) or "delta" not in v or not isinstance(v.get("agents"), dict):
+    v = read_json_object(path)
+    if "delta" not in v or not isinstance(v.get("agents"), dict):
         raise ValueError(f"{path}: not a verdicts.json (needs 'delta' and 'agents')")
     return v
 

@@ -38,6 +38,7 @@ from maze_env.files import (
     atomic_path,
     atomic_write_bytes,  # noqa: F401  (re-exported: older imports)
     atomic_write_text,
+    read_json_object,
 )
 from maze_env.types import ACTION_OF_DELTA
 
@@ -67,13 +68,7 @@ def load_config(out_dir: str | Path) -> dict[str, Any]:
         raise FileNotFoundError(
             f"{path} not found: {out_dir} is not a run folder of `mazebench compare`"
         )
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: not valid JSON ({err}); use a new --out folder") from None
-    if not isinstance(config, dict):
-        raise ValueError(f"{path}: expected a JSON object, got a {type(config).__name__}")
-    return config
+    return read_json_object(path, "; use a new --out folder")
 
 
 # -- the compact row ------------------------------------------------------------------------------
