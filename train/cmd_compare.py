@@ -119,6 +119,19 @@ def _check_folder(option: str, path: str | None) -> None:
         raise ValueError(f"{option} {path} is a file, not a folder; choose another {option}")
 
 
+def add_backend_arguments(p: argparse.ArgumentParser, backend_help: str, extra: str = "") -> None:
+    """``--backend {local,ray}`` and ``--address ADDR``, shared by ``compare`` and ``run``
+    (``extra``: what the command adds to --address's help)."""
+    p.add_argument("--backend", choices=("local", "ray"), default="local", help=backend_help)
+    p.add_argument(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help="with --backend ray: the cluster's address (HOST:6379, or auto on a cluster node); "
+        "default: a private local Ray instance with --workers CPUs" + extra,
+    )
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``compare`` to the ``mazebench`` subcommands."""
     p = subparsers.add_parser(
@@ -182,18 +195,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="DIR",
         help="cache generated datasets here (default: none, everything is regenerated)",
     )
-    p.add_argument(
-        "--backend",
-        choices=("local", "ray"),
-        default="local",
-        help="run the chunks in local processes or as Ray tasks (pip install 'mazebench[ray]'); "
+    add_backend_arguments(
+        p,
+        "run the chunks in local processes or as Ray tasks (pip install 'mazebench[ray]'); "
         "results do not depend on it (default local)",
-    )
-    p.add_argument(
-        "--address",
-        metavar="ADDR",
-        help="with --backend ray: the cluster's address (HOST:6379, or auto on a cluster node); "
-        "default: a private local Ray instance with --workers CPUs",
     )
     p.add_argument("--no-report", action="store_true", help="write results.json but no report")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -56,20 +56,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="fail instead of training a model whose checkpoint is missing",
     )
-    p.add_argument(
-        "--backend",
-        choices=("local", "ray"),
-        default="local",
-        help="local: train missing models one after another and run the comparison in worker "
+    from train.cmd_compare import add_backend_arguments
+
+    add_backend_arguments(
+        p,
+        "local: train missing models one after another and run the comparison in worker "
         "processes here; ray: train them as Ray tasks side by side (each reserving its run's "
         "threads) and run the comparison's chunks as Ray tasks (results identical)",
-    )
-    p.add_argument(
-        "--address",
-        default=None,
-        metavar="ADDR",
-        help="with --backend ray: the cluster (HOST:6379, auto); default: a local Ray instance "
-        "with --workers CPUs. On a cluster, --models-dir must be on a file system every node sees",
+        ". On a cluster, --models-dir must be on a file system every node sees",
     )
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="dataset cache folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
