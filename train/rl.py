@@ -199,6 +199,9 @@ class RLConfig(TrainerConfig):
 PRESETS: dict[str, dict[str, Any]] = {
     "vin": {"algo": "ppo", "extractor": "vin", "total_steps": 150_000, "n_steps": 16,
             "batch_size": 128, "learning_rate": 3e-3, "eval_every": 20_000, "eval_sizes": [8, 12, 16]},
+    "vin_peak": {"algo": "ppo", "extractor": "vin", "extractor_kwargs": {"reward_mode": "peak"},
+                 "total_steps": 150_000, "n_steps": 16, "batch_size": 128, "learning_rate": 3e-3,
+                 "eval_every": 20_000, "eval_sizes": [8, 12, 16]},
     "vin_mix8": {"algo": "ppo", "extractor": "vin", "training_set": None,
                  "shape": [[6, 6], [8, 8]], "total_steps": 100_000, "n_steps": 16,
                  "batch_size": 128, "learning_rate": 3e-3, "eval_every": 25_000,

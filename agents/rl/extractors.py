@@ -281,6 +281,7 @@ class MazeVIN(BaseFeaturesExtractor):
     Args:
         observation_space: the grid observation space (any size).
         iterations: value-iteration rounds; ``None``: the number of cells (enough for every path).
+        reward_mode: ``"learned"`` or ``"peak"`` (see :attr:`reward_mode`).
     """
 
     size_independent = True
@@ -290,17 +291,21 @@ class MazeVIN(BaseFeaturesExtractor):
         self,
         observation_space: gym.Space,
         iterations: int | None = None,
+        reward_mode: str = "learned",
     ) -> None:
         c, _, _ = _check_grid_space(observation_space, "MazeVIN")
+        if reward_mode not in ("learned", "peak"):
+            raise ValueError(f"reward_mode must be 'learned' or 'peak', got {reward_mode!r}")
         super().__init__(observation_space, 11)
         self.directional = (2, 3)
         if iterations is not None and (int(iterations) != iterations or iterations < 1):
             raise ValueError(f"iterations must be a positive int or None, got {iterations!r}")
         self.iterations = iterations
         self.test_iterations: int | None = None
-        self.reward_mode = "learned"
-        """``"learned"``: ``v <- max(r, ...)`` with the learned reward map as the floor (as
-        trained); ``"peak"`` (a test-time choice): only the maze's highest-reward cell (the target,
+        self.reward_mode = reward_mode
+        """``"learned"``: ``v <- max(r, ...)`` with the learned reward map as the floor;
+        ``"peak"`` (a test-time choice on a policy trained with ``"learned"``, or built in from
+        training with ``extractor_kwargs: {reward_mode: peak}``): only the maze's highest-reward cell (the target,
         once trained) keeps its reward, every other cell's floor is -inf, so values keep falling
         by ``k`` a move at any distance instead of flattening onto the floor where
         ``r* - k d < r`` (what limits a policy trained on small mazes on large ones)."""

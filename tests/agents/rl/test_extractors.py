@@ -202,3 +202,17 @@ def test_vin_inference_sweep_equals_the_iterated_fixed_point(mode: str, shape: t
     vin.test_iterations = 3  # fewer iterations than cells: the iteration itself runs
     with torch.no_grad():
         assert not torch.equal(vin.values(obs.float())[0], swept)
+
+
+def test_vin_reward_mode_can_be_built_in_from_training() -> None:
+    """``extractor_kwargs: {reward_mode: peak}`` (the ``vin_peak`` preset) makes the peak floor
+    part of the trained architecture: the same values as switching it on at test time."""
+    env, obs = _obs((9, 9), n=8)
+    built = MazeVIN(env.observation_space, reward_mode="peak")
+    switched = MazeVIN(env.observation_space)
+    for vin in (built, switched):
+        _set_vin(vin, floor=5.0)
+    switched.reward_mode = "peak"
+    assert torch.equal(built(obs), switched(obs))
+    with pytest.raises(ValueError, match="reward_mode must be 'learned' or 'peak'"):
+        MazeVIN(env.observation_space, reward_mode="max")
