@@ -153,9 +153,10 @@ class TransformerAgent(BaseAgent):
 def load_hooks(ckpt: str, batch_size: int = 256, **_: Any) -> tuple[Any, None]:
     """``(prior_fn, None)`` for the batched MCTS: ``prior_fn(tasks, cells, paths) -> float32[B, 4]``.
 
-    One :class:`agents.transformer.decoding.MovePrior` serves every call: prompt caches and the
+    One :class:`agents.transformer.move_prior.MovePrior` serves every call: prompt caches and the
     priors already computed are kept between the simulations and real steps of a search."""
-    from agents.transformer.decoding import Codec, MovePrior
+    from agents.transformer.decoding import Codec
+    from agents.transformer.move_prior import MovePrior
 
     model, vocab, _info = load_model(ckpt)
     prior = MovePrior(model, Codec(vocab), batch_size=batch_size)

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from agents.transformer.decoding import Codec, decode, move_prior
+from agents.transformer.decoding import Codec, decode
 from agents.transformer.model import GPTConfig, KVCache
+from agents.transformer.move_prior import move_prior
 from maze_env import Maze, Task
 from maze_env.solve import shortest_path
 from maze_env.tokens import Vocabulary, make_vocabulary

@@ -1,4 +1,4 @@
-"""agents.transformer.decoding.MovePrior: the cached, memoised move prior equals the plain formula."""
+"""agents.transformer.move_prior.MovePrior: the cached, memoised move prior equals the plain formula."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from agents.transformer.decoding import Codec, MovePrior, move_prior
+from agents.transformer.decoding import Codec
 from agents.transformer.model import GPT, GPTConfig
+from agents.transformer.move_prior import MovePrior, move_prior
 from maze_env import Task, generate
 from maze_env.dataset import DatasetConfig, MazeDataset
 from maze_env.solve import shortest_path
