@@ -19,6 +19,7 @@ SUBCOMMANDS = (
     "compare",
     "report",
     "play",
+    "watch",
 )
 """Subcommand modules in ``--help`` order: ``train/cmd_<name>.py`` (each must exist: a missing
 one is an error, not a silent skip); the command itself is spelled with hyphens

@@ -550,13 +550,22 @@ def _run_chunks(
     address: str | None = None,
 ) -> float:
     """Run ``chunks``, appending their rows to the folder's predictions as they finish; returns
-    the wall seconds. Progress: a tqdm bar on a terminal, a log line every 10 s otherwise."""
-    bar = None
+    the wall seconds. Progress: a tqdm bar on a terminal, a log line every 10 s otherwise; the
+    time left is :class:`agents.harness.progress.CostEstimator`'s (cost per (agent, suite) and
+    maze cell), fed the wall time between two finished chunks times ``workers``."""
+    bar = estimator = None
     if show_progress and chunks:
-        from agents.harness.progress import progress
+        from agents.harness.progress import CostEstimator, Unit, progress
+
+        def unit(agent: str, suite: str, tasks: int) -> Unit:
+            rows_, cols_ = data[suite].suite.shape[:2]
+            return Unit((agent, suite), tasks, int(rows_) * int(cols_))
 
         bar = progress(sum(len(c.indices) for c in chunks), "compare", "task")
-    t0 = time.perf_counter()
+        estimator = CostEstimator(
+            (unit(c.agent, c.suite, len(c.indices)) for c in chunks), min(workers, len(chunks))
+        )
+    t0 = last = time.perf_counter()
     try:
         with PredictionWriter(out_dir) as writer:
             if backend == "ray":
@@ -566,10 +575,12 @@ def _run_chunks(
             with contextlib.closing(results):  # an interrupt here still stops the workers
                 for rows in results:
                     writer.write(rows)
-                    if bar is not None:
-                        bar.set_postfix_str(
-                            f"{rows[0]['agent']} on {rows[0]['suite']}", refresh=False
-                        )
+                    if bar is not None and estimator is not None:
+                        now, agent, suite = time.perf_counter(), rows[0]["agent"], rows[0]["suite"]
+                        spent, last = (now - last) * estimator.workers, now
+                        estimator.done(unit(agent, suite, len(rows)), spent)
+                        bar.set_left(estimator.seconds_left())
+                        bar.set_postfix_str(f"{agent} on {suite}", refresh=False)
                         bar.update(len(rows))
     finally:
         if bar is not None:

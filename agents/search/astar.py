@@ -5,6 +5,10 @@ With the default heuristic the agent runs the numba kernel of :mod:`agents.searc
 :func:`agents.search.graph.a_star`. Both order the frontier by ``(f, h, insertion order)``: lowest
 ``f = g + h``, then nearest to the target by the heuristic, then first generated; and they return
 identical paths and counters for the Manhattan heuristic.
+
+``record_expanded=true`` (off by default) also records the expanded cells in expansion order as
+``Trajectory.extra["expanded_cells"]`` (``[[row, col], ...]``; ``mazebench watch`` shades them):
+it runs the pure :func:`~agents.search.graph.a_star` (same path and counters), never the kernel.
 """
 
 from __future__ import annotations
@@ -42,17 +46,27 @@ class AStarAgent(BaseAgent):
     Args:
         heuristic_fn: ``h(cell, target) -> float``; ``None`` (default) is the Manhattan distance,
             run by a numba kernel. ``Trajectory.extra["nodes_generated"]`` counts frontier pushes.
+        record_expanded: also record the expanded cells, in expansion order, as
+            ``extra["expanded_cells"]`` (``[[row, col], ...]``, ``nodes_expanded`` long). Runs the
+            pure-Python search (slower; same path and counters); the name is unchanged.
     """
 
-    def __init__(self, *, heuristic_fn: HeuristicFn | None = None) -> None:
+    def __init__(
+        self, *, heuristic_fn: HeuristicFn | None = None, record_expanded: bool = False
+    ) -> None:
         if heuristic_fn is not None and not callable(heuristic_fn):
             raise ValueError(
                 f"heuristic_fn must be a callable h(cell, target) -> float or None, got {heuristic_fn!r}"
             )
+        if not isinstance(record_expanded, bool):
+            raise ValueError(f"record_expanded must be true or false, got {record_expanded!r}")
         self.heuristic_fn = heuristic_fn
+        self.record_expanded = record_expanded
         self.name = format_name("astar", {"heuristic_fn": heuristic_fn}, {"heuristic_fn": None})
 
     def solve(self, task: Task) -> Trajectory:
+        if self.record_expanded:
+            return self._solve_recording(task)
         if self.heuristic_fn is None and _kernels.fits(*task.maze.shape):
             warm_up()
             t0 = time.perf_counter()
@@ -79,8 +93,29 @@ class AStarAgent(BaseAgent):
             extra={"nodes_generated": result.nodes_generated},
         )
 
+    def _solve_recording(self, task: Task) -> Trajectory:
+        """:func:`a_star` with a neighbour function that notes each cell it is asked about: A*
+        asks once per expansion, in expansion order."""
+        t0 = time.perf_counter()
+        neighbors = maze_neighbors_fn(task.maze)
+        order: list[list[int]] = []
+
+        def noting(cell: tuple[int, int]) -> list[tuple[int, int]]:
+            order.append([cell[0], cell[1]])
+            return neighbors(cell)
+
+        kwargs = {} if self.heuristic_fn is None else {"heuristic_fn": self.heuristic_fn}
+        result = a_star(task.origin, task.target, neighbors_fn=noting, **kwargs)
+        return make_trajectory(
+            result.path or (task.origin,),
+            nodes_expanded=result.nodes_expanded,
+            seconds=time.perf_counter() - t0,
+            gave_up=not result.found,
+            extra={"nodes_generated": result.nodes_generated, "expanded_cells": order},
+        )
+
     def solve_batch(self, tasks: Sequence[Task]) -> list[Trajectory]:
-        if self.heuristic_fn is not None:
+        if self.heuristic_fn is not None or self.record_expanded:
             return [self.solve(t) for t in tasks]
         warm_up()
         out: list[Trajectory | None] = [None] * len(tasks)
@@ -106,6 +141,8 @@ class AStarAgent(BaseAgent):
 
 
 @register_agent("astar")
-def make_astar(*, heuristic_fn: HeuristicFn | None = None) -> AStarAgent:
-    """``astar``: ``heuristic_fn`` (default Manhattan)."""
-    return AStarAgent(heuristic_fn=heuristic_fn)
+def make_astar(
+    *, heuristic_fn: HeuristicFn | None = None, record_expanded: bool = False
+) -> AStarAgent:
+    """``astar``: ``heuristic_fn`` (default Manhattan), ``record_expanded`` (default false)."""
+    return AStarAgent(heuristic_fn=heuristic_fn, record_expanded=record_expanded)

@@ -1,8 +1,10 @@
 """``mcts``: batched Monte Carlo tree search over the maze's moves, acting one step at a time.
 
 At each real step every task of a batch grows a tree from its current cell with ``simulations``
-simulations (all tasks in lockstep, as mctx does), then takes a root move. A simulation selects
-moves down the tree, adds one new node, evaluates it, and backs the discounted return up the path:
+simulations (all tasks in lockstep, as mctx does), then takes a root move (with
+``simulations_per_cell``, ``max(simulations, ceil(simulations_per_cell * R * C))`` on an R x C
+maze: a budget that grows with the maze). A simulation selects moves down the tree, adds one new
+node, evaluates it, and backs the discounted return up the path:
 
 * reward 1 for entering the target (which ends the episode), 0 otherwise; returns are discounted
   by ``discount`` per move, so shorter routes score higher;
@@ -45,10 +47,11 @@ folder (:func:`agents.checkpoint.load_hooks`).
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numba
@@ -109,25 +112,210 @@ class SearchOutput:
     rollout_steps: int
 
 
+def _param(
+    default: Any,
+    doc: str,
+    check: Callable[[str, Any], None],
+    *,
+    kernel: Callable[[Any], Any] | None = None,
+    name_rank: int = 3,
+) -> Any:
+    """A field of :class:`MCTSParams`: its default, its one-line doc (with units), its check (raises
+    ``ValueError`` naming the parameter and what is allowed), the conversion the kernels want
+    (``kernel``, e.g. ``float``) and its place in the agent's name (``name_rank``: the name lists
+    changed parameters by rank, then field order, which keeps the names already in results.json)."""
+    meta = {"doc": doc, "check": check, "kernel": kernel, "name_rank": name_rank}
+    return field(default=default, metadata=meta)
+
+
+def _positive_int(allow_none: bool = False) -> Callable[[str, Any], None]:
+    return lambda name, value: check_positive(name, value, allow_none=allow_none)
+
+
+def _number(
+    ok: Callable[[float], bool], allowed: str, allow_none: bool = False
+) -> Callable[[str, Any], None]:
+    def check(name: str, value: Any) -> None:
+        if value is None and allow_none:
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+            raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+    return check
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str, Any], None]:
+    def check(name: str, value: Any) -> None:
+        if value not in choices:
+            raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+    return check
+
+
+def _flag(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
+def _hook(name: str, fn: Any) -> None:
+    if fn is not None and not callable(fn):
+        raise ValueError(f"{name} must be a callable (tasks, cells, paths) or None, got {fn!r}")
+
+
+def _seed(name: str, value: Any) -> None:
+    check_seed(value)
+
+
+def _anything(name: str, value: Any) -> None:
+    return None
+
+
 @dataclass(frozen=True)
-class _Config:
-    simulations: int
-    c_uct: float
-    discount: float
-    rollout_depth: int | None
-    max_steps: int | None
-    steps_per_cell: float
-    stop_on_revisit: bool
-    seed: int
-    prior_fn: PriorFn | None
-    value_fn: ValueFn | None
-    prior_mix: float
-    evaluate: str
-    root: str
-    reuse: bool
-    max_considered: int
-    gumbel_scale: float
-    threads: int
+class MCTSParams:
+    """Every parameter of :class:`MCTSAgent`, written once: type, default, doc, check.
+
+    The agent's keyword arguments (and so the ``mcts:key=value`` specs and the parameter lists
+    the command line prints), its ``name``, the defaults and the kernels' configuration are all
+    derived from these fields. Values are kept as given (``c_uct=2`` stays an int, so the name
+    reads ``mcts(c_uct=2)``); :meth:`kernel_config` converts them for the kernels.
+
+    Notes on a few: ``steps_per_cell`` 4 leaves room to reach the target after detours; 1 stops a
+    failing search once its path has more moves than the maze has cells (it has revisited one, so
+    it cannot be a shortest path). ``stop_on_revisit`` gives the same exact rate as without, a
+    lower reach rate, and a search that has gone wrong costs no more simulations. ``threads`` does
+    not change the result; keep 1 when the harness runs one worker per core. ``max_considered`` is
+    mctx's ``max_num_considered_actions``. ``prior`` picks the loader by ``meta.json``'s "kind".
+    """
+
+    simulations: int = _param(
+        100, "simulations per real move (a positive int)", _positive_int(), name_rank=0
+    )
+    simulations_per_cell: float | None = _param(
+        None,
+        "simulations per maze cell: a move on an R x C maze gets max(simulations, "
+        "ceil(simulations_per_cell * R * C)) simulations (a positive number; None: simulations)",
+        _number(lambda v: v > 0, "a positive number or null", allow_none=True),
+    )
+    c_uct: float = _param(
+        1.4, "exploration constant of UCT and PUCT (a non-negative number, no unit)",
+        _number(lambda v: v >= 0, "a non-negative number"), kernel=float,
+    )  # fmt: skip
+    discount: float = _param(
+        0.95, "discount per move, in (0, 1]", _number(lambda v: 0 < v <= 1, "a number in (0, 1]"),
+        kernel=float,
+    )  # fmt: skip
+    rollout_depth: int | None = _param(
+        None, "most moves per rollout (a positive int; None: rows * cols)", _positive_int(True)
+    )
+    max_steps: int | None = _param(
+        None, "most real moves (a positive int; None: steps_per_cell * rows * cols, rounded up)",
+        _positive_int(True),
+    )  # fmt: skip
+    steps_per_cell: float = _param(
+        4.0, "real moves allowed per maze cell when max_steps is None (a positive number)",
+        _number(lambda v: v > 0, "a positive number"), kernel=float,
+    )  # fmt: skip
+    stop_on_revisit: bool = _param(
+        False, "give up as soon as the path stands on a cell a second time", _flag
+    )
+    seed: int = _param(
+        0, "non-negative int; with the task's content it fixes every rollout and Gumbel draw",
+        _seed, kernel=int,
+    )  # fmt: skip
+    prior_fn: PriorFn | None = _param(
+        None, "batched prior_fn(tasks, cells, paths) -> float32[B, 4] for PUCT", _hook,
+        name_rank=2,
+    )  # fmt: skip
+    value_fn: ValueFn | None = _param(
+        None, "batched value_fn(tasks, cells, paths) -> float32[B] to evaluate leaves", _hook
+    )
+    prior_mix: float = _param(
+        0.0, "weight in [0, 1] of the uniform distribution mixed into the prior",
+        _number(lambda v: 0 <= v <= 1, "a number in [0, 1]"), kernel=float,
+    )  # fmt: skip
+    evaluate: str = _param(
+        "auto", "leaf evaluation: rollout, zero, value (value_fn), or auto (value if there is a "
+        "value_fn, else rollout)", _one_of(EVALUATE),
+    )  # fmt: skip
+    root: str = _param(
+        "puct", "root rule: puct (most visited move) or gumbel (Gumbel MuZero's halving)",
+        _one_of(ROOTS),
+    )  # fmt: skip
+    reuse: bool = _param(False, "keep the subtree below each move made for the next search", _flag)
+    prior: str | None = _param(
+        None, "a checkpoint folder whose model gives prior_fn / value_fn (agents.checkpoint."
+        "load_hooks)", _anything, name_rank=1,
+    )  # fmt: skip
+    max_considered: int = _param(
+        16, "Gumbel root: moves sampled without replacement (a positive int; at most 4 exist)",
+        _positive_int(), kernel=lambda v: min(int(v), 4),
+    )  # fmt: skip
+    gumbel_scale: float = _param(
+        1.0, "Gumbel root: scale of the noise (a non-negative number; 0: deterministic)",
+        _number(lambda v: v >= 0, "a non-negative number"), kernel=float,
+    )  # fmt: skip
+    threads: int = _param(
+        1, "numba threads sharing a batch's trees when no model is involved (a positive int)",
+        _positive_int(), kernel=int,
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            f.metadata["check"](f.name, getattr(self, f.name))
+        if self.prior is not None and (self.prior_fn is not None or self.value_fn is not None):
+            raise ValueError("give prior=PATH or prior_fn/value_fn, not both")
+        if self.evaluate == "value" and self.value_fn is None and self.prior is None:
+            raise ValueError(
+                "evaluate=value needs a value_fn (or a prior=PATH model with a value head)"
+            )
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """``{name: default}`` in field order."""
+        return {f.name: f.default for f in fields(cls)}
+
+    @classmethod
+    def signature(cls) -> inspect.Signature:
+        """The keyword-only signature ``MCTSAgent(*, simulations=100, ...)`` (what specs, the
+        registry and ``--help`` read)."""
+        kw = inspect.Parameter.KEYWORD_ONLY
+        return inspect.Signature(
+            [
+                inspect.Parameter(f.name, kw, default=f.default, annotation=f.type)
+                for f in fields(cls)
+            ],
+            return_annotation=None,
+        )
+
+    def name(self) -> str:
+        """``"mcts(simulations=10, root='gumbel')"``: the parameters that differ from defaults."""
+        order = sorted(fields(self), key=lambda f: f.metadata["name_rank"])  # stable: field order
+        return format_name("mcts", {f.name: getattr(self, f.name) for f in order}, self.defaults())
+
+    def kernel_config(self, prior_fn: PriorFn | None, value_fn: ValueFn | None) -> MCTSParams:
+        """These parameters as the engine reads them: ``prior_fn`` / ``value_fn`` as resolved (from
+        ``prior=PATH`` or as given), ``evaluate="auto"`` decided, numbers converted."""
+        values = {f.name: f.metadata["kernel"](getattr(self, f.name))
+                  for f in fields(self) if f.metadata["kernel"] is not None}  # fmt: skip
+        evaluate = self.evaluate
+        if evaluate == "auto":
+            evaluate = "value" if value_fn is not None else "rollout"
+        return replace(
+            self, prior=None, prior_fn=prior_fn, value_fn=value_fn, evaluate=evaluate, **values
+        )
+
+    def for_maze(self, shape: tuple[int, int]) -> MCTSParams:
+        """The kernel config for mazes of ``shape`` (R, C): ``simulations`` raised to
+        ``ceil(simulations_per_cell * R * C)`` where that is more (rounded to 9 decimals first, so
+        float noise such as ``0.1 * 100 = 10.000000000000002`` does not add a simulation)."""
+        if self.simulations_per_cell is None:
+            return self
+        cells = int(shape[0]) * int(shape[1])
+        grown = math.ceil(round(self.simulations_per_cell * cells, 9))
+        return replace(self, simulations=max(self.simulations, grown), simulations_per_cell=None)
+
+
+_Config = MCTSParams  # the engine's name for its (resolved) configuration
 
 
 def _halving_table(max_considered: int, simulations: int) -> np.ndarray:
@@ -384,135 +572,55 @@ def _run(tasks: Sequence[Task], cfg: _Config) -> tuple[_Forest, float]:
     return forest, time.perf_counter() - t0
 
 
-def _check_fn(what: str, fn: Any) -> None:
-    if fn is not None and not callable(fn):
-        raise ValueError(f"{what} must be a callable (tasks, cells, paths) or None, got {fn!r}")
-
-
 class MCTSAgent(BaseAgent):
     """Batched Monte Carlo tree search acting step by step (UCT, or PUCT with a prior).
 
-    Args:
-        simulations: simulations per real step (positive int).
-        c_uct: exploration constant (UCT and PUCT).
-        discount: per-move discount in (0, 1].
-        rollout_depth: most moves per rollout; ``None`` is ``rows * cols``.
-        max_steps: most real moves; ``None``: ``steps_per_cell * rows * cols`` (rounded up).
-        steps_per_cell: the step limit per maze cell when ``max_steps`` is ``None`` (4: room to
-            reach the target after detours; 1: a path of more moves than cells has revisited
-            one, so it cannot be a shortest path, and a failing search stops there).
-        stop_on_revisit: stop (give up) as soon as the path stands on a cell a second time: from
-            then on it cannot be a shortest path, so the exact rate is the same as without, the
-            reach rate lower, and a search that has gone wrong costs no more simulations.
-        seed: non-negative int; with the task's content it fixes every rollout and Gumbel draw.
-        prior_fn: batched ``prior_fn(tasks, cells, paths) -> float32[B, 4]`` for PUCT.
-        value_fn: batched ``value_fn(tasks, cells, paths) -> float32[B]`` to evaluate leaves.
-        prior_mix: weight in [0, 1] of the uniform distribution mixed into the prior (a hedge
-            against a confident, wrong policy; 0 trusts the prior as given).
-        evaluate: ``"rollout"``, ``"zero"`` (leaves worth 0, mctx's setting), ``"value"``
-            (``value_fn``), or ``"auto"``: ``"value"`` when there is a ``value_fn``, else rollouts.
-        root: ``"puct"`` (the tree rule at the root, most visited move) or ``"gumbel"`` (Gumbel
-            MuZero's sequential halving at the root).
-        reuse: keep the subtree below each move made for the next search.
-        prior: a checkpoint folder whose model gives ``prior_fn`` / ``value_fn``
-            (:func:`agents.checkpoint.load_hooks`, by its ``meta.json`` "kind").
-        max_considered: Gumbel root: moves sampled without replacement (mctx's
-            ``max_num_considered_actions``; at most 4 exist).
-        gumbel_scale: Gumbel root: scale of the noise (0: deterministic).
-        threads: numba threads sharing the trees of a batch when no model is involved (the
-            result does not depend on it); keep 1 when the harness runs one worker per core.
+    Its keyword-only parameters are the fields of :class:`MCTSParams` (listed below, derived from
+    them); ``MCTSAgent(**kw)`` validates them there (``ValueError`` naming the parameter and what
+    is allowed; an unknown keyword is a ``TypeError`` listing the parameters).
 
     Counters: ``nodes_expanded`` sums tree nodes added over all steps, ``forward_passes`` the rows
     this task contributed to ``prior_fn``/``value_fn`` calls; ``extra`` holds ``simulations`` (run,
     so dead ends excluded) and ``rollout_steps``. In ``solve_batch``, ``seconds`` is the batch's
     time split evenly over its tasks.
+
+    Attributes:
+        params: the :class:`MCTSParams` as given.
+        config: the engine's configuration (:meth:`MCTSParams.kernel_config`); each parameter is
+            also an attribute as resolved there (``agent.evaluate``, ``agent.c_uct`` a float), but
+            ``agent.prior`` is the path as given.
+        name: ``mcts`` plus the parameters that differ from their defaults.
     """
 
-    DEFAULTS: dict[str, Any] = dict(
-        simulations=100, c_uct=1.4, discount=0.95, rollout_depth=None, max_steps=None,
-        steps_per_cell=4.0, stop_on_revisit=False, seed=0, prior_fn=None, value_fn=None,
-        prior_mix=0.0, evaluate="auto", root="puct", reuse=False, prior=None, max_considered=16,
-        gumbel_scale=1.0, threads=1,
-    )  # fmt: skip
+    DEFAULTS: dict[str, Any] = MCTSParams.defaults()
 
-    def __init__(
-        self,
-        *,
-        simulations: int = 100,
-        c_uct: float = 1.4,
-        discount: float = 0.95,
-        rollout_depth: int | None = None,
-        max_steps: int | None = None,
-        steps_per_cell: float = 4.0,
-        stop_on_revisit: bool = False,
-        seed: int = 0,
-        prior_fn: PriorFn | None = None,
-        value_fn: ValueFn | None = None,
-        prior_mix: float = 0.0,
-        evaluate: str = "auto",
-        root: str = "puct",
-        reuse: bool = False,
-        prior: str | None = None,
-        max_considered: int = 16,
-        gumbel_scale: float = 1.0,
-        threads: int = 1,
-    ) -> None:
-        check_positive("simulations", simulations)
-        check_positive("rollout_depth", rollout_depth, allow_none=True)
-        check_positive("max_steps", max_steps, allow_none=True)
-        check_positive("max_considered", max_considered)
-        check_positive("threads", threads)
-        for what, value, ok, allowed in (
-            ("c_uct", c_uct, lambda v: v >= 0, "a non-negative number"),
-            ("discount", discount, lambda v: 0 < v <= 1, "a number in (0, 1]"),
-            ("prior_mix", prior_mix, lambda v: 0 <= v <= 1, "a number in [0, 1]"),
-            ("gumbel_scale", gumbel_scale, lambda v: v >= 0, "a non-negative number"),
-            ("steps_per_cell", steps_per_cell, lambda v: v > 0, "a positive number"),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
-                raise ValueError(f"{what} must be {allowed}, got {value!r}")
-        if evaluate not in EVALUATE:
-            raise ValueError(f"evaluate must be one of {', '.join(EVALUATE)}, got {evaluate!r}")
-        if root not in ROOTS:
-            raise ValueError(f"root must be one of {', '.join(ROOTS)}, got {root!r}")
-        for flag, value in (("reuse", reuse), ("stop_on_revisit", stop_on_revisit)):
-            if not isinstance(value, bool):
-                raise ValueError(f"{flag} must be true or false, got {value!r}")
-        _check_fn("prior_fn", prior_fn)
-        _check_fn("value_fn", value_fn)
-        params = dict(simulations=simulations, prior=prior, prior_fn=prior_fn, c_uct=c_uct,
-                      discount=discount, rollout_depth=rollout_depth, max_steps=max_steps,
-                      steps_per_cell=steps_per_cell, stop_on_revisit=stop_on_revisit, seed=seed,
-                      value_fn=value_fn, prior_mix=prior_mix, evaluate=evaluate, root=root,
-                      reuse=reuse, max_considered=max_considered, gumbel_scale=gumbel_scale,
-                      threads=threads)  # fmt: skip
-        self.name = format_name("mcts", params, self.DEFAULTS)
-        if prior is not None:
-            if prior_fn is not None or value_fn is not None:
-                raise ValueError("give prior=PATH or prior_fn/value_fn, not both")
+    def __init__(self, **kwargs: Any) -> None:
+        unknown = [k for k in kwargs if k not in self.DEFAULTS]
+        if unknown:
+            raise TypeError(
+                f"MCTSAgent got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                f"its parameters: {', '.join(self.DEFAULTS)}"
+            )
+        params = MCTSParams(**kwargs)
+        self.params = params
+        self.name = params.name()
+        prior_fn, value_fn = params.prior_fn, params.value_fn
+        if params.prior is not None:
             from agents.checkpoint import load_hooks
 
-            prior_fn, value_fn = load_hooks(str(prior))
+            prior_fn, value_fn = load_hooks(str(params.prior))
             self.start_method = "spawn"  # a torch model: the runner starts workers with spawn
-        if evaluate == "auto":
-            evaluate = "value" if value_fn is not None else "rollout"
-        if evaluate == "value" and value_fn is None:
-            raise ValueError(
-                "evaluate=value needs a value_fn (or a prior=PATH model with a value head)"
-            )
-        self.simulations, self.c_uct, self.discount = simulations, float(c_uct), float(discount)
-        self.rollout_depth, self.max_steps, self.seed = rollout_depth, max_steps, check_seed(seed)
-        self.prior_fn, self.value_fn, self.prior_mix = prior_fn, value_fn, float(prior_mix)
-        self.evaluate, self.root, self.reuse, self.prior = evaluate, root, reuse, prior
-        self.config = _Config(
-            simulations=simulations, c_uct=float(c_uct), discount=float(discount),
-            rollout_depth=rollout_depth, max_steps=max_steps,
-            steps_per_cell=float(steps_per_cell), stop_on_revisit=stop_on_revisit,
-            seed=check_seed(seed),
-            prior_fn=prior_fn, value_fn=value_fn, prior_mix=float(prior_mix), evaluate=evaluate,
-            root=root, reuse=reuse, max_considered=min(int(max_considered), 4),
-            gumbel_scale=float(gumbel_scale), threads=int(threads),
-        )  # fmt: skip
+        self.config = params.kernel_config(prior_fn, value_fn)
+        for f in fields(MCTSParams):
+            setattr(self, f.name, getattr(self.config, f.name))
+        self.prior = params.prior
+
+    __init__.__signature__ = MCTSParams.signature().replace(  # type: ignore[attr-defined]
+        parameters=[
+            inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            *MCTSParams.signature().parameters.values(),
+        ]
+    )
 
     def solve(self, task: Task) -> Trajectory:
         return self.solve_batch([task])[0]
@@ -523,7 +631,7 @@ class MCTSAgent(BaseAgent):
         out: list[Trajectory | None] = [None] * len(tasks)
         for group in group_by_shape(tasks).values():
             part = [tasks[i] for i in group]
-            forest, seconds = _run(part, self.config)
+            forest, seconds = _run(part, self.config.for_maze(part[0].maze.shape))
             for b, (i, task) in enumerate(zip(group, part, strict=True)):
                 cols = task.maze.shape[1]
                 flat = forest.path[b, : forest.length[b]].tolist()
@@ -540,6 +648,12 @@ class MCTSAgent(BaseAgent):
                     },
                 )
         return out  # type: ignore[return-value]
+
+
+if MCTSAgent.__doc__:  # the Args section, from the fields (absent under python -OO)
+    MCTSAgent.__doc__ += "\n    Args:\n" + "".join(
+        f"        {f.name}: {f.metadata['doc']}.\n" for f in fields(MCTSParams)
+    )
 
 
 def mcts_search(

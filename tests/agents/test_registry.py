@@ -60,7 +60,7 @@ def test_a_bad_parameter_lists_the_agents_parameters_with_defaults() -> None:
         if p.kind is p.KEYWORD_ONLY:
             assert f"{p.name}=" in message, p.name
     assert "simulations=100" in message
-    with pytest.raises(ValueError, match="'bfs'.*has no parameter 'depth'.*parameters: none"):
+    with pytest.raises(ValueError, match="'bfs'.*has no parameter 'depth'.*parameters: record_expanded=false"):
         make_agent("bfs:depth=3")
 
 

@@ -46,7 +46,7 @@ def test_bad_config_values_fail_before_training_naming_the_field(
 def test_unknown_fields_and_presets_list_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown rl config key.*'lr'.*allowed:.*learning_rate"):
         RLConfig.from_dict({"lr": 1e-3})
-    with pytest.raises(ValueError, match="unknown rl preset 'huge'; known: vin, vin_mix8, deepthink"):
+    with pytest.raises(ValueError, match="unknown rl preset 'huge'; known: vin, vin_peak, vin_mix8, deepthink"):
         RLConfig.preset("huge")
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump({"algo": "dqn", "total_steps": 10}))
