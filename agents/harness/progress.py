@@ -50,6 +50,9 @@ class Unit:
 EXPONENT = (1.0, 3.0)
 """The range of the fitted exponent of cost per task in cells (an agent's cost on a suite it has
 not run yet, from its cost on the others)."""
+ONE_SIZE_EXPONENT = 1.35
+"""The exponent while an agent has run one maze size only: the default run's tasks cost ~1000x
+more on 64x64 than on 5x5 (164x the cells), 1000 = 164**1.35."""
 
 
 class CostEstimator:
@@ -58,7 +61,7 @@ class CostEstimator:
     A remaining unit is predicted as: the seconds per task-cell of the finished units with its
     key, times its tasks x cells; with none of its key yet, the same agent's cost per task on
     other suites fitted as a power law in cells (log-log least squares, the exponent clamped to
-    :data:`EXPONENT`; one size alone: cost per cell); for an agent with nothing finished, the
+    :data:`EXPONENT`; one size alone: :data:`ONE_SIZE_EXPONENT`); for an agent with nothing finished, the
     median of the other agents' predictions at that size. The sum is divided by ``workers``
     (never less than the largest single unit left). NaN until a unit has finished.
 
@@ -103,7 +106,11 @@ class CostEstimator:
                 xs, ys = [p[0] for p in pts], [p[1] for p in pts]
                 mx, my = statistics.fmean(xs), statistics.fmean(ys)
                 sxx = sum((x - mx) ** 2 for x in xs)
-                b = sum((x - mx) * (y - my) for x, y in pts) / sxx if sxx > 1e-12 else 1.0
+                b = (
+                    sum((x - mx) * (y - my) for x, y in pts) / sxx
+                    if sxx > 1e-12
+                    else ONE_SIZE_EXPONENT
+                )
                 b = min(max(b, EXPONENT[0]), EXPONENT[1])
                 self._models[agent] = (statistics.fmean(y - b * x for x, y in pts), b)
         return self._models
