@@ -20,6 +20,7 @@ SUBCOMMANDS = (
     "report",
     "play",
     "watch",
+    "inspect",
 )
 """Subcommand modules in ``--help`` order: ``train/cmd_<name>.py`` (each must exist: a missing
 one is an error, not a silent skip); the command itself is spelled with hyphens

@@ -1,0 +1,161 @@
+"""All of ``mazebench inspect`` for one checkpoint: tasks, activations, probes, edits, records.
+
+:func:`inspect_checkpoint` returns the ``inspect.json`` record (see :mod:`agents.interp.report`).
+Probe rows per kind (every score beside the random-init model's and the control task's):
+
+* deepthinking: per-cell state per iteration (site ``state``, layer = iteration): ``on_path``
+  (balanced accuracy), ``distance`` (r2).
+* vin: per-cell value map per iteration (site ``state``): the same two targets.
+* transformer: per layer ``l`` (0 = embedding, ``l + 1`` = ``blocks.{l}.hook_resid_post``):
+  at each cell's token (site ``cell_token``: that cell's ``on_path`` and ``distance``) and at
+  ``<PATH_START>`` (site ``path_start``: every cell's ``on_path`` from one vector, multi-output).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.interp import activations as acts
+from agents.interp.probes import control_labels, probe, split_by_maze
+from agents.interp.truth import Truth, truth_of
+
+DEFAULT_SUITE = "in_distribution"
+DEFAULT_N = 150
+
+
+def suite_tasks(suite: str, n: int, seed: int = 0) -> list[Any]:
+    """``n`` tasks of a built-in suite (the run seed ``seed`` fixes the dataset)."""
+    from agents.harness.suites import SuiteRegistry
+    from maze_env.dataset import MazeDataset
+
+    if n < 4:
+        raise ValueError(f"--n must be >= 4 (mazes split into train and test), got {n}")
+    found = SuiteRegistry.builtin().resolve([suite])
+    if len(found) != 1:
+        raise ValueError(f"--suite names one suite, not the group {suite!r} ({len(found)} suites)")
+    s = found[0]
+    return MazeDataset.from_config(s.dataset_config(n, seed)).tasks()
+
+
+def _rows(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``float[n, R, C, F]`` -> rows ``float[n R C, F]`` and their maze ids."""
+    n = states.shape[0]
+    return states.reshape(-1, states.shape[-1]), np.repeat(np.arange(n), states[0, ..., 0].size)
+
+
+def probe_record(
+    target: str, site: str, layer: int, X: np.ndarray, Xr: np.ndarray, y: np.ndarray,
+    groups: np.ndarray, types: np.ndarray, metric: str, test: np.ndarray, seed: int = 0,
+    j: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """One ``probes[]`` record: the probe on ``X``, on the random-init model's ``Xr``, and on the
+    control-task labels of ``types`` (same rows, same split)."""
+    main = probe(X, y, groups, metric, test, seed=seed)
+    rand = probe(Xr, y, groups, metric, test, seed=seed)
+    shuf = probe(X, control_labels(y, types, seed), groups, metric, test, seed=seed)
+    return {
+        "target": target, "site": site, "layer": int(layer), "j": j,
+        "score": main.score, "low": main.low, "high": main.high, "metric": metric,
+        "control_random_init": rand.score, "control_shuffled": shuf.score,
+        "control_random_init_interval": [rand.low, rand.high],
+        "control_shuffled_interval": [shuf.low, shuf.high],
+        "n_train": main.n_train, "n_test": main.n_test,
+    }  # fmt: skip
+
+
+def cell_probes(site: str, layers: list[int], S: np.ndarray, Sr: np.ndarray, truth: Truth,
+                test: np.ndarray, seed: int = 0) -> list[dict[str, Any]]:  # fmt: skip
+    """``on_path`` and ``distance`` probes on per-cell activations ``S, Sr: float[L, n, R, C, F]``."""
+    types = truth.cell_types().reshape(-1)
+    out = []
+    for li, layer in enumerate(layers):
+        X, groups = _rows(S[li])
+        Xr, _ = _rows(Sr[li])
+        for target, y, metric in (("on_path", truth.on_path.reshape(-1), "balanced_accuracy"),
+                                  ("distance", truth.dist.reshape(-1), "r2")):  # fmt: skip
+            out.append(probe_record(target, site, layer, X, Xr, y, groups, types, metric, test, seed))
+    return out
+
+
+def _iters(n_max: int) -> list[int]:
+    return sorted({0, 1, 2, 4, 8, 16, 32, 64, n_max} & set(range(n_max + 1)) | {n_max})
+
+
+def inspect_checkpoint(
+    ckpt: str | Path, suite: str = DEFAULT_SUITE, n: int = DEFAULT_N, seed: int = 0,
+    edits: bool = True, log: Callable[[str], None] = lambda s: None,
+) -> dict[str, Any]:  # fmt: skip
+    """The ``inspect.json`` record of ``ckpt`` on ``n`` tasks of ``suite`` (see the module docstring)."""
+    import torch
+
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    model = acts.load(ckpt)
+    rand = acts.random_init(model, seed + 1)
+    tasks = suite_tasks(suite, n, seed)
+    truth = truth_of(tasks)
+    R, C = truth.shape
+    _, test = split_by_maze(truth.n, seed=seed)
+    probes: list[dict[str, Any]] = []
+    interventions: list[dict[str, Any]] = []
+    extra: dict[str, Any] = {}
+    if model.kind == "deepthinking":
+        from agents.deepthinking.agent import AUTO_ITERS, auto_iters
+
+        rule = dict(AUTO_ITERS)
+        meta = Path(ckpt) / "meta.json"
+        if meta.is_file():
+            import json
+
+            rule.update(json.loads(meta.read_text()).get("n_iter_auto", {}))
+        n_iter = auto_iters((R, C), rule)
+        layers = _iters(n_iter)
+        S, Sr = acts.dt_states(model.net, tasks, layers), acts.dt_states(rand.net, tasks, layers)
+        log(f"activations {S.shape} in {time.perf_counter() - t0:.1f}s")
+        probes += cell_probes("state", layers, S, Sr, truth, test, seed)
+        extra["n_iter"] = n_iter
+        if edits:
+            from agents.interp.edits import dt_target_move
+
+            ks = sorted({0, n_iter // 4, n_iter // 2, 3 * n_iter // 4, n_iter})
+            interventions += [e.to_dict() for e in dt_target_move(model.net, tasks, n_iter, ks, seed)]
+    elif model.kind == "vin":
+        n_ch = int(model.policy.observation_space.shape[0])
+        shape = tuple(model.policy.observation_space.shape[1:])
+        if shape != (2 * R + 1, 2 * C + 1):
+            raise ValueError(f"the policy reads {shape} grids; suite {suite!r} has {R}x{C} mazes")
+        obs = acts.grid_obs(tasks, None, n_ch)
+        layers = _iters(R * C)
+        S, Sr = acts.vin_values(model.net, obs, layers), acts.vin_values(rand.net, obs, layers)
+        log(f"activations {S.shape} in {time.perf_counter() - t0:.1f}s")
+        probes += cell_probes("state", layers, S, Sr, truth, test, seed)
+        if edits:
+            from agents.interp.edits import vin_goal_edit
+
+            interventions += [e.to_dict() for e in vin_goal_edit(model, tasks, seed)]
+    else:
+        A = acts.transformer_resid(model, tasks, truth.paths)
+        Ar = acts.transformer_resid(rand, tasks, truth.paths)
+        log(f"activations {A.resid.shape} in {time.perf_counter() - t0:.1f}s")
+        layers = list(range(A.resid.shape[0]))
+        cells = A.cell_pos.reshape(-1)
+        S = A.resid[:, :, cells].reshape(len(layers), truth.n, R, C, -1)
+        Sr = Ar.resid[:, :, cells].reshape(len(layers), truth.n, R, C, -1)
+        probes += cell_probes("cell_token", layers, S, Sr, truth, test, seed)
+        y = truth.on_path.reshape(truth.n, -1)
+        groups = np.arange(truth.n)
+        for layer in layers:
+            X, Xr = A.resid[layer, :, A.start_pos], Ar.resid[layer, :, A.start_pos]
+            probes.append(probe_record("on_path", "path_start", layer, X, Xr, y, groups, groups,
+                                       "balanced_accuracy", test, seed))  # fmt: skip
+    log(f"{len(probes)} probes, {len(interventions)} edits in {time.perf_counter() - t0:.1f}s")
+    return {
+        "checkpoint": str(ckpt), "kind": model.kind, "suite": suite, "n": truth.n,
+        "shape": [R, C], "seed": seed, "probes": probes, "heads": [],
+        "interventions": interventions, "seconds": round(time.perf_counter() - t0, 1), **extra,
+    }  # fmt: skip

@@ -1,0 +1,96 @@
+"""``inspect.json``, ``inspect.md`` and the figures of one inspected checkpoint.
+
+``inspect.json``::
+
+    {"checkpoint", "kind", "suite", "n", "shape", "seed",
+     "probes": [{"target", "site", "layer", "j", "score", "low", "high", "metric",
+                 "control_random_init", "control_shuffled", "n_train", "n_test", ...}],
+     "heads": [], "interventions": [{"kind", "layer", "rate", "k", "n", "low", "high"}]}
+
+Figures ``figures/probe_<site>_<target>.png``: the probe score per layer / iteration with its
+bootstrap interval, beside the random-init and control-task scores.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from maze_env.files import atomic_path, atomic_write_text
+
+
+def _groups(record: Mapping[str, Any]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for p in record["probes"]:
+        out.setdefault((p["site"], p["target"]), []).append(p)
+    return out
+
+
+def write_figures(record: Mapping[str, Any], folder: str | Path) -> list[Path]:
+    """One PNG per (site, target): score per layer beside both controls; returns the paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for (site, target), rows in _groups(record).items():
+        rows = sorted(rows, key=lambda p: p["layer"])
+        x = [p["layer"] for p in rows]
+        fig, ax = plt.subplots(figsize=(5, 3.2))
+        ax.plot(x, [p["score"] for p in rows], "o-", label="probe")
+        ax.fill_between(x, [p["low"] for p in rows], [p["high"] for p in rows], alpha=0.25)
+        ax.plot(x, [p["control_random_init"] for p in rows], "s--", label="random init")
+        ax.plot(x, [p["control_shuffled"] for p in rows], "^:", label="control task")
+        ax.set_xlabel("iteration" if site == "state" else "layer (0 = embedding)")
+        ax.set_ylabel(rows[0]["metric"])
+        ax.set_title(f"{Path(str(record['checkpoint'])).name}: {target} at {site}", fontsize=9)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = Path(folder) / "figures" / f"probe_{site}_{target}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def _f(v: Any) -> str:
+    return "nan" if v is None or v != v else f"{v:.3f}"
+
+
+def markdown(record: Mapping[str, Any], figures: list[Path], folder: str | Path) -> str:
+    """``inspect.md``: the probe table (score [interval], both controls) and the edits."""
+    lines = [
+        f"# inspect: {record['checkpoint']} ({record['kind']})", "",
+        f"{record['n']} tasks of suite `{record['suite']}` ({record['shape'][0]}x{record['shape'][1]}), "
+        f"split by maze; intervals: 95% bootstrap over test mazes (probes), Wilson (edits).", "",
+        "| site | target | layer | metric | score [95%] | random init | control task | train/test mazes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]  # fmt: skip
+    for p in record["probes"]:
+        lines.append(
+            f"| {p['site']} | {p['target']} | {p['layer']} | {p['metric']} | {_f(p['score'])} "
+            f"[{_f(p['low'])}, {_f(p['high'])}] | {_f(p['control_random_init'])} | "
+            f"{_f(p['control_shuffled'])} | {p['n_train']}/{p['n_test']} |"
+        )
+    if record["interventions"]:
+        lines += ["", "| edit | layer / k | rate [95%] | k/n |", "|---|---|---|---|"]
+        for e in record["interventions"]:
+            lines.append(f"| {e['kind']} | {e['layer']} | {_f(e['rate'])} [{_f(e['low'])}, "
+                         f"{_f(e['high'])}] | {e['k']}/{e['n']} |")  # fmt: skip
+    lines += [""] + [f"![{p.stem}]({p.relative_to(folder).as_posix()})" for p in figures]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(record: Mapping[str, Any], folder: str | Path) -> dict[str, Path]:
+    """Write ``inspect.json``, the figures and ``inspect.md`` into ``folder`` (atomically)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    js = atomic_write_text(folder / "inspect.json", json.dumps(record, indent=1) + "\n")
+    figures = write_figures(record, folder)
+    md = atomic_write_text(folder / "inspect.md", markdown(record, figures, folder))
+    return {"json": js, "md": md, **{p.stem: p for p in figures}}
