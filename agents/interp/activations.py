@@ -161,26 +161,13 @@ def vin_values(
     ``iters`` (ascending; 0 = the reward floor) on grid observations ``obs``; ``reward_hook``
     maps the reward map ``float[n, 1, R, C]`` to an edited one."""
     import torch
-    import torch.nn.functional as F
-
-    from agents.rl.extractors import cell_features, neighbours
 
     with torch.inference_mode():
-        x, opened = cell_features(torch.from_numpy(obs).float())
-        r = ext.reward(x)
-        if reward_hook is not None:
-            r = reward_hook(r)
-        k = F.softplus(ext.cost(x))
-        closed = opened < 0.5
-        floor = r
-        if ext.reward_mode == "peak":
-            peak = r.flatten(1).amax(dim=1)[:, None, None, None]
-            floor = torch.where(r >= peak, r, torch.full_like(r, ext._NEG))
+        floor, k, closed, *_ = ext.maps(torch.from_numpy(obs), reward_hook)
         v, done, out = floor, 0, []
         for i in sorted(iters):
             for _ in range(i - done):
-                nb = neighbours(v, fill=ext._NEG)[:, :, 0].masked_fill(closed, ext._NEG)
-                v = torch.maximum(floor, nb.amax(dim=1, keepdim=True) - k)
+                v = ext.step(v, floor, k, closed)
             done = i
             out.append(v.permute(0, 2, 3, 1).numpy().copy())
     return np.stack(out).astype(np.float32)

@@ -322,16 +322,34 @@ class MazeVIN(BaseFeaturesExtractor):
             return int(self.test_iterations)
         return int(self.iterations) if self.iterations is not None else rows * cols
 
-    def values(self, observations: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """``(v, r, x, opened)``: the value map ``float[B, 1, R, C]`` and its inputs."""
+    def maps(
+        self, observations: torch.Tensor, reward_hook: Any = None
+    ) -> tuple[torch.Tensor, ...]:
+        """``(floor, k, closed, r, x, opened)``: what value iteration runs on. ``r`` is the reward
+        map ``float[B, 1, R, C]`` (``reward_hook(r)`` when given: an edit of it), ``floor`` the
+        values' floor under :attr:`reward_mode`, ``k`` the cost of leaving each cell, ``closed`` the walls
+        (``opened < 0.5``); ``x, opened`` from :func:`cell_features`."""
         x, opened = cell_features(observations.float())
         r = self.reward(x)
+        if reward_hook is not None:
+            r = reward_hook(r)
         k = F.softplus(self.cost(x))
-        closed = opened < 0.5
         floor = r
         if self.reward_mode == "peak":
             peak = r.flatten(1).amax(dim=1)[:, None, None, None]
             floor = torch.where(r >= peak, r, torch.full_like(r, self._NEG))
+        return floor, k, opened < 0.5, r, x, opened
+
+    def step(
+        self, v: torch.Tensor, floor: torch.Tensor, k: torch.Tensor, closed: torch.Tensor
+    ) -> torch.Tensor:
+        """One max-plus round: ``max(floor, max_a [open_a] (v[nb_a] - k))``, ``float[B, 1, R, C]``."""
+        nb = neighbours(v, fill=self._NEG)[:, :, 0].masked_fill(closed, self._NEG)  # [B, 4, R, C]
+        return torch.maximum(floor, nb.amax(dim=1, keepdim=True) - k)
+
+    def values(self, observations: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``(v, r, x, opened)``: the value map ``float[B, 1, R, C]`` and its inputs."""
+        floor, k, closed, r, x, opened = self.maps(observations)
         _, _, rows, cols = r.shape
         if not torch.is_grad_enabled() and self.n_iterations(rows, cols) >= rows * cols:
             # inference with enough iterations for any path: the fixed point directly
@@ -341,9 +359,7 @@ class MazeVIN(BaseFeaturesExtractor):
             return torch.from_numpy(v)[:, None], r, x, opened
         v = floor
         for i in range(self.n_iterations(rows, cols)):
-            nb = neighbours(v, fill=self._NEG)[:, :, 0]  # [B, 4, R, C]
-            nb = nb.masked_fill(closed, self._NEG)
-            new = torch.maximum(floor, nb.amax(dim=1, keepdim=True) - k)
+            new = self.step(v, floor, k, closed)
             # a max-plus fixed point stays put: stopping there changes nothing (no gradient
             # needed through the check: it compares values only)
             if i % 8 == 7 and not torch.is_grad_enabled() and torch.equal(new, v):
