@@ -211,6 +211,8 @@ CASES = [
          "--out", "runs/t"]),  # fmt: skip
     Case("train-dt --set lr=fast", ["train-dt", "--preset", "tiny", "--set", "lr=fast",
          "--out", "runs/t"]),  # fmt: skip
+    Case("train-dt --set steps=1.5", ["train-dt", "--preset", "tiny", "--set", "steps=1.5",
+         "--out", "runs/t"]),  # fmt: skip
     Case("train-dt without --out", ["train-dt", "--preset", "tiny"]),
     # -- train-rl / train-transformer ------------------------------------------------------
     Case("train-rl unknown preset", ["train-rl", "--preset", "nope", "--out", "runs/t"]),
@@ -237,7 +239,7 @@ CASES = [
          "tiny", "--resume", "--out", "runs/t"], {"runs/t/x.txt": "keep"}),  # fmt: skip
     # -- generate / play / run / compare, more -------------------------------------------
     Case("generate unknown generator", ["generate", "--generator", "nope", "--n", "5"]),
-    Case("generate --shape 6", ["generate", "--n", "5", "--shape", "6"]),
+    Case("generate --shape 6x", ["generate", "--n", "5", "--shape", "6x"]),
     Case("generate --seed -1", ["generate", "--n", "5", "--seed", "-1"]),
     Case("generate --target nowhere", ["generate", "--n", "5", "--target", "nowhere"]),
     Case("generate --out exists, no --force", ["generate", "--n", "5", "--out", "m.npz"],
@@ -253,7 +255,8 @@ CASES = [
          {"e.yaml": "name: e\nmodels: [{name: m}]\nagents: [bfs]\n"}),  # fmt: skip
     Case("run --config @MODEL not declared", ["run", "--config", "e.yaml", "--out", "runs/r"],
          {"e.yaml": "name: e\nagents: [ppo:ckpt=@nope]\nsuites: [size_4]\n"}),  # fmt: skip
-    Case("compare no --agents", ["compare", "--suites", "size_4", "--n", "3", "--out", "runs/a"]),
+    Case("compare --agents with nothing after it", ["compare", "--agents", "--suites", "size_4",
+         "--n", "3", "--out", "runs/a"], no_config="runs/a"),  # fmt: skip
     Case("compare --seed -2", ["compare", *SEARCH, "--suites", "size_4", "--seed", "-2",
          "--out", "runs/a"]),  # fmt: skip
     Case("compare ckpt of the wrong kind", ["compare", "--agents", "ppo:ckpt=ckpt", "--suites",

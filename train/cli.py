@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
                 name=err.name,
             ) from None
         module.add_parser(sub)
+    parser.set_defaults(_subparsers=sub.choices)
     return parser
 
 
@@ -91,7 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     import yaml
 
     parser = build_parser()
-    args = parser.parse_args(argv)  # --help exits 0, a usage error 2 (one line: Parser.error)
+    # --help exits 0, a usage error 2 (one line: Parser.error); an unknown option is reported by
+    # the subcommand's parser (`mazebench compare: error: ...`), whose --help lists the options
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        owner = args._subparsers.get(args.command) if args.command else None
+        (owner or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

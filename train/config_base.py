@@ -13,6 +13,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -28,6 +30,47 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+_SCALARS: dict[type, str] = {bool: "true or false", int: "an integer", float: "a number",
+                             str: "a string"}  # fmt: skip
+
+
+def _scalar_kinds(hint: Any) -> tuple[tuple[type, ...], bool] | None:
+    """The scalar types a field annotated ``hint`` accepts and whether it may be None; None
+    when the field is not a plain scalar (lists, nested configs: their own checks apply)."""
+    if hint in _SCALARS:
+        return (hint,), False
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        rest = tuple(a for a in args if a is not type(None))
+        if rest and all(a in _SCALARS for a in rest):
+            return rest, len(rest) < len(args)
+    return None
+
+
+def check_field_types(cls: type, data: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming the field, the value and what is allowed when a scalar field
+    of the dataclass ``cls`` gets a value of the wrong type (``lr=fast``, ``steps=1.5``); an int
+    is a valid float, a bool is neither."""
+    hints = typing.get_type_hints(cls)
+    for name, value in data.items():
+        kinds = _scalar_kinds(hints.get(name))
+        if kinds is None:
+            continue
+        allowed, nullable = kinds
+        if value is None and nullable:
+            continue
+        ok = any(
+            isinstance(value, t) and (t is bool or not isinstance(value, bool))
+            or (t is float and isinstance(value, int) and not isinstance(value, bool))
+            for t in allowed
+        )
+        if not ok:
+            want = " or ".join(_SCALARS[t] for t in allowed) + (" or null" if nullable else "")
+            raise ValueError(
+                f"{cls.__name__}.{name} must be {want}, got {value!r} ({type(value).__name__})"
+            )
 
 
 def merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,6 +106,7 @@ class TrainerConfig:
             raise ValueError(
                 f"unknown {cls.KIND} config key(s) {unknown}; allowed: {', '.join(sorted(names))}"
             )
+        check_field_types(cls, data)
         return cls(**copy.deepcopy(dict(data)))
 
     @classmethod

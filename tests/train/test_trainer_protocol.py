@@ -157,3 +157,48 @@ def test_every_train_command_offers_the_same_options(
     with pytest.raises(SystemExit) as err:
         main([command, "--preset", "tiny"])  # --out is required
     assert err.value.code == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"seed": "zero"}, ".seed must be an integer, got 'zero' (str)"),
+        ({"seed": 1.5}, ".seed must be an integer, got 1.5 (float)"),
+        ({"seed": True}, ".seed must be an integer, got True (bool)"),
+    ],
+)
+def test_a_scalar_field_of_the_wrong_type_is_one_clear_error(
+    kind: str, override: dict, message: str
+) -> None:
+    config, _ = trainer(kind)
+    with pytest.raises(ValueError, match=message.replace(".", r"\.", 1).replace("(", r"\(")
+                       .replace(")", r"\)")):  # fmt: skip
+        config.from_dict(override)
+
+
+def test_field_types_accept_an_int_as_a_float_and_none_where_optional() -> None:
+    from train.config_base import check_field_types
+
+    @dataclasses.dataclass
+    class Cfg:
+        lr: float = 0.1
+        limit: int | None = None
+        name: str = "x"
+        flag: bool = False
+
+    check_field_types(Cfg, {"lr": 1, "limit": None, "name": "y", "flag": True})
+    for bad, want in [({"lr": "fast"}, "a number"), ({"limit": "3"}, "an integer or null"),
+                      ({"flag": 1}, "true or false"), ({"lr": False}, "a number")]:  # fmt: skip
+        with pytest.raises(ValueError, match=want):
+            check_field_types(Cfg, bad)
+
+
+def test_an_unknown_option_is_reported_by_its_subcommand(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["train-dt", "--preset", "tiny", "--out", "runs/never", "--nope", "3"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mazebench train-dt: error: unrecognized arguments: --nope 3"), err
