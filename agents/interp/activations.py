@@ -184,12 +184,14 @@ class Resid:
         start_pos: position of ``<PATH_START>``; path step ``k`` (after ``k`` moves) is at
             ``start_pos + k``.
         lengths: ``int64[n]`` tokens per task.
+        attn: ``float32[n_layer, n, n_head, T, T]`` attention probabilities (only when asked).
     """
 
     resid: np.ndarray
     cell_pos: np.ndarray
     start_pos: int
     lengths: np.ndarray
+    attn: np.ndarray | None = None
 
 
 def transformer_tokens(model: Model, tasks: Sequence[Task], paths: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -208,10 +210,12 @@ def transformer_tokens(model: Model, tasks: Sequence[Task], paths: Sequence[np.n
 
 
 def transformer_resid(
-    model: Model, tasks: Sequence[Task], paths: Sequence[np.ndarray], batch: int = 64
-) -> Resid:
+    model: Model, tasks: Sequence[Task], paths: Sequence[np.ndarray], batch: int = 64,
+    attention: bool = False,
+) -> Resid:  # fmt: skip
     """:class:`Resid` of ``tasks`` with their shortest ``paths`` (``int[m_i + 1, 2]``) appended
-    (grid-scheme vocabularies only: one token per cell)."""
+    (grid-scheme vocabularies only: one token per cell); with ``attention``, the attention
+    probabilities too."""
     import torch
 
     from maze_env.tokens.schemes import GridScheme
@@ -232,11 +236,14 @@ def transformer_resid(
     ids = np.full((len(seqs), T), model.vocab.pad_id, dtype=np.int64)
     for i, s in enumerate(seqs):
         ids[i, : len(s)] = s
-    chunks = []
+    chunks, attn = [], []
     with torch.inference_mode():
         for lo in range(0, len(seqs), batch):
             _, acts = model.net.run_with_cache(torch.from_numpy(ids[lo : lo + batch]))
             chunks.append(np.stack([a.numpy() for a in acts.resid]))
+            if attention:
+                attn.append(np.stack([a.numpy() for a in acts.attn]).astype(np.float32))
     resid = np.concatenate(chunks, axis=1).astype(np.float32)
     cell_pos = (np.arange(R)[:, None] * (C + 1) + np.arange(C)[None, :]).astype(np.int64)
-    return Resid(resid=resid, cell_pos=cell_pos, start_pos=start, lengths=lengths)
+    return Resid(resid=resid, cell_pos=cell_pos, start_pos=start, lengths=lengths,
+                 attn=np.concatenate(attn, axis=1) if attention else None)  # fmt: skip

@@ -8,7 +8,11 @@ Probe rows per kind (every score beside the random-init model's and the control 
 * vin: per-cell value map per iteration (site ``state``): the same two targets.
 * transformer: per layer ``l`` (0 = embedding, ``l + 1`` = ``blocks.{l}.hook_resid_post``):
   at each cell's token (site ``cell_token``: that cell's ``on_path`` and ``distance``) and at
-  ``<PATH_START>`` (site ``path_start``: every cell's ``on_path`` from one vector, multi-output).
+  ``<PATH_START>`` (site ``path_start``: every cell's ``on_path`` from one vector, multi-output);
+  at each path step (site ``path_step``: ``move_ahead`` ``j`` = 1..5 moves on, beside a local
+  control: :mod:`agents.interp.lookahead`). ``heads[]``: every head's attention from the path
+  steps by key group, adjacency heads named; with edits, their ablation beside as many random
+  heads (:mod:`agents.interp.heads`).
 """
 
 from __future__ import annotations
@@ -104,6 +108,7 @@ def inspect_checkpoint(
     probes: list[dict[str, Any]] = []
     interventions: list[dict[str, Any]] = []
     extra: dict[str, Any] = {}
+    head_rows: list[dict[str, Any]] = []
     if model.kind == "deepthinking":
         from agents.deepthinking.agent import AUTO_ITERS, auto_iters
 
@@ -139,7 +144,7 @@ def inspect_checkpoint(
 
             interventions += [e.to_dict() for e in vin_goal_edit(model, tasks, seed)]
     else:
-        A = acts.transformer_resid(model, tasks, truth.paths)
+        A = acts.transformer_resid(model, tasks, truth.paths, attention=True)
         Ar = acts.transformer_resid(rand, tasks, truth.paths)
         log(f"activations {A.resid.shape} in {time.perf_counter() - t0:.1f}s")
         layers = list(range(A.resid.shape[0]))
@@ -153,9 +158,21 @@ def inspect_checkpoint(
             X, Xr = A.resid[layer, :, A.start_pos], Ar.resid[layer, :, A.start_pos]
             probes.append(probe_record("on_path", "path_start", layer, X, Xr, y, groups, groups,
                                        "balanced_accuracy", test, seed))  # fmt: skip
+        from agents.interp import heads as hd
+        from agents.interp.lookahead import lookahead_probes
+
+        probes += lookahead_probes(A.resid, Ar.resid, A.start_pos, truth, test, seed=seed)
+        log(f"look-ahead probes in {time.perf_counter() - t0:.1f}s")
+        assert A.attn is not None
+        mass, uniform = hd.attention_by_group(A.attn, truth, A.start_pos, A.cell_pos, A.lengths)
+        head_rows = hd.head_records(mass, uniform)
+        extra["adjacency_rule"] = {"threshold": hd.ADJACENCY_THRESHOLD, "ratio": hd.ADJACENCY_RATIO}
+        if edits:
+            adj = hd.adjacency_heads(mass, uniform)
+            interventions += hd.ablations(model, tasks, truth, adj, seed)
     log(f"{len(probes)} probes, {len(interventions)} edits in {time.perf_counter() - t0:.1f}s")
     return {
         "checkpoint": str(ckpt), "kind": model.kind, "suite": suite, "n": truth.n,
-        "shape": [R, C], "seed": seed, "probes": probes, "heads": [],
+        "shape": [R, C], "seed": seed, "probes": probes, "heads": head_rows,
         "interventions": interventions, "seconds": round(time.perf_counter() - t0, 1), **extra,
     }  # fmt: skip

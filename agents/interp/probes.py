@@ -7,7 +7,9 @@ cross-validation over train mazes (GroupKFold); scores are on the test mazes:
 
 * ``"balanced_accuracy"`` (binary labels; LogisticRegression, class-balanced; a multi-output
   probe, RidgeClassifier-style Ridge on +-1 labels, scores the mean over outputs with both classes
-  in the test rows), chance 0.5;
+  in the test rows), chance 0.5; integer labels (not bool) are classes: a multinomial
+  LogisticRegression, class-balanced, scored by the mean recall over the classes present in the
+  test rows, chance ``1 / n_classes`` (the look-ahead probes' moves: 0.25);
 * ``"r2"`` (real labels; Ridge), chance <= 0.
 
 The interval is a percentile bootstrap over test mazes: each resample draws mazes with
@@ -92,24 +94,38 @@ def _predict(X: np.ndarray, y: np.ndarray, groups: np.ndarray, train: np.ndarray
         pred = model.predict(Xte)
         # +-1 targets: cut at the training mean (the midpoint a balanced score wants), not at 0
         return pred if metric == "r2" else pred > target.mean(0)
+    classes = _is_classes(ytr)
     if len(np.unique(ytr)) < 2:
-        return np.full(len(Xte), bool(ytr[0]))
+        return np.full(len(Xte), ytr[0] if classes else bool(ytr[0]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = LogisticRegressionCV(
             Cs=list(CS), cv=_cv(groups[train]), class_weight="balanced", max_iter=300,
             scoring="balanced_accuracy",
-        ).fit(Xtr, ytr.astype(bool))  # fmt: skip
-    return model.predict(Xte).astype(bool)
+        ).fit(Xtr, ytr if classes else ytr.astype(bool))  # fmt: skip
+    pred = model.predict(Xte)
+    return pred if classes else pred.astype(bool)
 
 
-def _stats(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, mazes: np.ndarray, metric: str) -> np.ndarray:
-    """Per-test-maze sufficient statistics ``float[M, ...]`` (see :func:`_aggregate`)."""
+def _is_classes(y: np.ndarray) -> bool:
+    """Integer (not bool) labels of one output: a multi-class probe."""
+    return y.ndim == 1 and y.dtype.kind in "iu"
+
+
+def _stats(
+    y: np.ndarray, pred: np.ndarray, groups: np.ndarray, mazes: np.ndarray, metric: str,
+    classes: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Per-test-maze sufficient statistics ``float[M, ...]`` (see :func:`_aggregate`); with
+    ``classes`` (the labels of a multi-class probe) ``float[M, K, 2]``, hits and rows per class."""
     index = {m: i for i, m in enumerate(mazes)}
     rows = np.array([index[g] for g in groups])
     if metric == "r2":
         y = y.astype(np.float64)
         parts = np.stack([np.ones_like(y), y, y * y, (y - pred) ** 2], axis=-1)  # [N, 4]
+    elif classes is not None:  # per class: [hits, rows], [N, K, 2]
+        onehot = (y[:, None] == classes[None]).astype(np.float64)
+        parts = np.stack([onehot * (pred == y)[:, None], onehot], axis=-1)
     else:
         y, pred = y.astype(bool), pred.astype(bool)
         parts = np.stack([y & pred, y & ~pred, ~y & ~pred, ~y & pred], axis=-1).astype(np.float64)
@@ -118,10 +134,14 @@ def _stats(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, mazes: np.ndarra
     return out
 
 
-def _aggregate(s: np.ndarray, metric: str, multi: bool = False) -> np.ndarray:
+def _aggregate(s: np.ndarray, metric: str, multi: bool = False, classes: bool = False) -> np.ndarray:
     """Scores of summed statistics ``s: [..., 4]`` (``[..., K, 4]`` when ``multi``: the mean over
-    the ``K`` outputs with a defined score)."""
+    the ``K`` outputs with a defined score; ``[..., K, 2]`` when ``classes``: the mean recall over
+    the classes with rows)."""
     with np.errstate(invalid="ignore", divide="ignore"):
+        if classes:
+            hits, rows = np.moveaxis(s, -1, 0)
+            return np.nanmean(np.where(rows > 0, hits / np.maximum(rows, 1), np.nan), axis=-1)
         if metric == "r2":
             n, sy, syy, res = np.moveaxis(s, -1, 0)
             tot = syy - sy * sy / n
@@ -145,7 +165,8 @@ def probe(
 
     Args:
         X: ``float[N, F]`` features.
-        y: ``[N]`` labels (bool for balanced accuracy, real for r2) or ``bool[N, K]`` (multi-output).
+        y: ``[N]`` labels (bool for balanced accuracy, int classes for the multi-class balanced
+            accuracy, real for r2) or ``bool[N, K]`` (multi-output).
         groups: ``int[N]`` maze of each row.
         metric: one of :data:`METRICS`.
         test_mazes: maze ids held out.
@@ -158,13 +179,14 @@ def probe(
     mazes = np.unique(groups[test])
     train_mazes = np.unique(groups[~test])
     pred = _predict(X, y, groups, ~test, metric)
-    s = _stats(y[test], pred, groups[test], mazes, metric)
+    classes = np.unique(y) if metric == "balanced_accuracy" and _is_classes(y) else None
+    s = _stats(y[test], pred, groups[test], mazes, metric, classes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        multi = y.ndim == 2
-        score = float(_aggregate(s.sum(0), metric, multi))
+        multi, cls = y.ndim == 2, classes is not None
+        score = float(_aggregate(s.sum(0), metric, multi, cls))
         rng = np.random.default_rng(seed)
         w = rng.multinomial(len(mazes), np.full(len(mazes), 1.0 / len(mazes)), size=n_boot)
-        boot = _aggregate(np.tensordot(w.astype(np.float64), s, axes=(1, 0)), metric, multi)
+        boot = _aggregate(np.tensordot(w.astype(np.float64), s, axes=(1, 0)), metric, multi, cls)
         low, high = np.nanpercentile(boot, [2.5, 97.5]) if np.isfinite(boot).any() else (np.nan, np.nan)
     return Score(score, float(low), float(high), len(train_mazes), len(mazes))

@@ -5,10 +5,13 @@
     {"checkpoint", "kind", "suite", "n", "shape", "seed",
      "probes": [{"target", "site", "layer", "j", "score", "low", "high", "metric",
                  "control_random_init", "control_shuffled", "n_train", "n_test", ...}],
-     "heads": [], "interventions": [{"kind", "layer", "rate", "k", "n", "low", "high"}]}
+     "heads": [{"layer", "head", "adjacency", "uniform_open", "current", "target", "open",
+                "closed", "path", "other"}],
+     "interventions": [{"kind", "layer", "rate", "k", "n", "low", "high"}]}
 
 Figures ``figures/probe_<site>_<target>.png``: the probe score per layer / iteration with its
-bootstrap interval, beside the random-init and control-task scores.
+bootstrap interval, beside the random-init and control-task scores; for the look-ahead probes
+(records with ``j``), the score against ``j`` per layer beside the local-view control.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ def write_figures(record: Mapping[str, Any], folder: str | Path) -> list[Path]:
 
     paths = []
     for (site, target), rows in _groups(record).items():
+        if any(p.get("j") is not None for p in rows):
+            paths.append(_lookahead_figure(record, site, target, rows, folder, plt))
+            continue
         rows = sorted(rows, key=lambda p: p["layer"])
         x = [p["layer"] for p in rows]
         fig, ax = plt.subplots(figsize=(5, 3.2))
@@ -58,6 +64,37 @@ def write_figures(record: Mapping[str, Any], folder: str | Path) -> list[Path]:
     return paths
 
 
+def _lookahead_figure(record: Mapping[str, Any], site: str, target: str,
+                      rows: list[dict[str, Any]], folder: str | Path, plt: Any) -> Path:  # fmt: skip
+    """Score against moves ahead ``j``, one line per layer, beside the local and random-init
+    controls (each layer's random-init score: its best) and chance."""
+    layers = sorted({p["layer"] for p in rows})
+    js = sorted({p["j"] for p in rows})
+    fig, ax = plt.subplots(figsize=(5.4, 3.4))
+    cmap = plt.get_cmap("viridis")
+    for li, layer in enumerate(layers):
+        by_j = {p["j"]: p for p in rows if p["layer"] == layer}
+        ax.plot(js, [by_j[j]["score"] for j in js], "o-", ms=3, lw=1,
+                color=cmap(li / max(1, len(layers) - 1)), label=f"layer {layer}")  # fmt: skip
+    first = {j: next(p for p in rows if p["j"] == j) for j in js}
+    ax.plot(js, [first[j]["control_local"] for j in js], "k--", lw=2, label="local view only")
+    ax.plot(js, [max(p["control_random_init"] for p in rows if p["j"] == j) for j in js], "s:",
+            color="grey", label="random init (best layer)")  # fmt: skip
+    ax.axhline(first[js[0]].get("chance", 0.25), color="grey", lw=0.8, ls="-.", label="chance")
+    ax.set_xlabel("moves ahead j (j = 1: the next move, the model's output)")
+    ax.set_ylabel(rows[0]["metric"])
+    ax.set_xticks(js)
+    ax.set_title(f"{Path(str(record['checkpoint'])).name}: {target} at {site}", fontsize=9)
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    path = Path(folder) / "figures" / f"probe_{site}_{target}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def _f(v: Any) -> str:
     return "nan" if v is None or v != v else f"{v:.3f}"
 
@@ -68,19 +105,33 @@ def markdown(record: Mapping[str, Any], figures: list[Path], folder: str | Path)
         f"# inspect: {record['checkpoint']} ({record['kind']})", "",
         f"{record['n']} tasks of suite `{record['suite']}` ({record['shape'][0]}x{record['shape'][1]}), "
         f"split by maze; intervals: 95% bootstrap over test mazes (probes), Wilson (edits).", "",
-        "| site | target | layer | metric | score [95%] | random init | control task | train/test mazes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| site | target | layer | j | metric | score [95%] | random init | control task | local view | train/test mazes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
     for p in record["probes"]:
+        j = "" if p.get("j") is None else p["j"]
+        local = _f(p["control_local"]) if "control_local" in p else ""
         lines.append(
-            f"| {p['site']} | {p['target']} | {p['layer']} | {p['metric']} | {_f(p['score'])} "
+            f"| {p['site']} | {p['target']} | {p['layer']} | {j} | {p['metric']} | {_f(p['score'])} "
             f"[{_f(p['low'])}, {_f(p['high'])}] | {_f(p['control_random_init'])} | "
-            f"{_f(p['control_shuffled'])} | {p['n_train']}/{p['n_test']} |"
+            f"{_f(p['control_shuffled'])} | {local} | {p['n_train']}/{p['n_test']} |"
         )
+    if record.get("heads"):
+        rule = record.get("adjacency_rule", {})
+        groups = [k for k in record["heads"][0] if k not in ("layer", "head", "adjacency", "uniform_open")]
+        lines += ["", f"Attention from each path step, mean mass per key group; adjacency head: open "
+                  f">= {rule.get('threshold')} and >= {rule.get('ratio')}x uniform "
+                  f"({_f(record['heads'][0]['uniform_open'])}).", "",
+                  "| layer | head | adjacency | " + " | ".join(groups) + " |",
+                  "|---|---|---|" + "---|" * len(groups)]  # fmt: skip
+        for h in record["heads"]:
+            lines.append(f"| {h['layer']} | {h['head']} | {'yes' if h['adjacency'] else ''} | "
+                         + " | ".join(_f(h[g]) for g in groups) + " |")  # fmt: skip
     if record["interventions"]:
         lines += ["", "| edit | layer / k | rate [95%] | k/n |", "|---|---|---|---|"]
         for e in record["interventions"]:
-            lines.append(f"| {e['kind']} | {e['layer']} | {_f(e['rate'])} [{_f(e['low'])}, "
+            where = e["layer"] if "head" not in e else f"{e['layer']}.{e['head']}"
+            lines.append(f"| {e['kind']} | {where} | {_f(e['rate'])} [{_f(e['low'])}, "
                          f"{_f(e['high'])}] | {e['k']}/{e['n']} |")  # fmt: skip
     lines += [""] + [f"![{p.stem}]({p.relative_to(folder).as_posix()})" for p in figures]
     return "\n".join(lines) + "\n"
