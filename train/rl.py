@@ -69,7 +69,9 @@ class RLConfig(TrainerConfig):
     """Stages ``[{steps: N, <env overrides: shape, training_set, target, generator>}]`` played in
     order for ``steps`` env steps each before the main distribution; observation spaces of all
     stages must match (use one ``shape`` list / padding, or a size-independent extractor with one
-    shape per stage is refused by SB3)."""
+    shape per stage is refused by SB3). A VIN stage may also set ``reward_mode`` (``learned`` or
+    ``peak``): the extractor runs in that mode for the stage; the main stage, every held-out
+    evaluation and the saved model use ``extractor_kwargs``' mode (the one it loads with)."""
     total_steps: int = 1_000_000
     """Env steps to train for (all stages together)."""
     n_envs: int = 32
@@ -182,10 +184,19 @@ class RLConfig(TrainerConfig):
                 or stage["steps"] < 1
             ):
                 raise ValueError(f"curriculum[{i}]: needs 'steps' (a positive int), got {stage!r}")
-            bad = sorted(set(stage) - {"steps", "shape", "training_set", "target", "generator"})
+            bad = sorted(set(stage) - {"steps", "shape", "training_set", "target", "generator",
+                                       "reward_mode"})  # fmt: skip
             if bad:
                 raise ValueError(
-                    f"curriculum[{i}]: unknown key(s) {bad}; allowed: steps, shape, training_set, target, generator"
+                    f"curriculum[{i}]: unknown key(s) {bad}; allowed: steps, shape, training_set, "
+                    "target, generator, reward_mode"
+                )
+            if "reward_mode" in stage and (
+                self.extractor != "vin" or stage["reward_mode"] not in ("learned", "peak")
+            ):
+                raise ValueError(
+                    f"curriculum[{i}]: reward_mode is a VIN stage's 'learned' or 'peak', got "
+                    f"{stage['reward_mode']!r} with extractor {self.extractor!r}"
                 )
         if sum(s["steps"] for s in self.curriculum) >= self.total_steps:
             raise ValueError(
@@ -202,6 +213,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     "vin_peak": {"algo": "ppo", "extractor": "vin", "extractor_kwargs": {"reward_mode": "peak"},
                  "total_steps": 150_000, "n_steps": 16, "batch_size": 128, "learning_rate": 3e-3,
                  "eval_every": 20_000, "eval_sizes": [8, 12, 16]},
+    # peak from training, after a first stage with the learned floor: under peak, only the
+    # highest-reward cell gets a gradient, so a seed whose initial peak is not the target never
+    # moves it (2 of 5 seeds of vin_peak learned); the learned stage puts the peak on the target
+    "vin_peak_warm": {"algo": "ppo", "extractor": "vin", "extractor_kwargs": {"reward_mode": "peak"},
+                      "curriculum": [{"steps": 40_000, "reward_mode": "learned"}],
+                      "total_steps": 150_000, "n_steps": 16, "batch_size": 128,
+                      "learning_rate": 3e-3, "eval_every": 20_000, "eval_sizes": [8, 12, 16]},
     "vin_mix8": {"algo": "ppo", "extractor": "vin", "training_set": None,
                  "shape": [[6, 6], [8, 8]], "total_steps": 100_000, "n_steps": 16,
                  "batch_size": 128, "learning_rate": 3e-3, "eval_every": 25_000,
@@ -368,6 +386,25 @@ def build_model(cfg: RLConfig, env: Any, tb_dir: str | None) -> Any:
 # ------------------------------------------------------------------------------------------------
 # callbacks
 # ------------------------------------------------------------------------------------------------
+def _final_reward_mode(cfg: RLConfig) -> str | None:
+    """The VIN reward mode the saved model loads with (None: not a VIN)."""
+    return cfg.extractor_kwargs.get("reward_mode", "learned") if cfg.extractor == "vin" else None
+
+
+def _set_reward_mode(model: Any, mode: str | None) -> str | None:
+    """Set the VIN extractors' ``reward_mode`` (shared or not); returns the previous one."""
+    if mode is None:
+        return None
+    old = None
+    policy = model.policy
+    for name in ("features_extractor", "pi_features_extractor", "vf_features_extractor"):
+        ext = getattr(policy, name, None)
+        if ext is not None and hasattr(ext, "reward_mode"):
+            old = ext.reward_mode if old is None else old  # shared extractors: the first's
+            ext.reward_mode = mode
+    return old
+
+
 def _atomic_save(model: Any, path: Path) -> None:
     with atomic_path(path) as tmp:
         model.save(str(tmp))
@@ -406,6 +443,13 @@ def _make_callbacks(cfg: RLConfig, out: Path, state: dict[str, Any]) -> Any:
             return True
 
         def run_eval(self, final: bool = False) -> dict[str, Any]:
+            stage_mode = _set_reward_mode(self.model, _final_reward_mode(cfg))  # as it loads
+            try:
+                return self._run_eval(final)
+            finally:
+                _set_reward_mode(self.model, stage_mode)
+
+        def _run_eval(self, final: bool) -> dict[str, Any]:
             runner = PolicyRunner(self.model, cfg.algo)
             row: dict[str, Any] = {"steps": int(self.num_timesteps),
                                    "wall_seconds": round(state["wall"] + time.time() - state["t0"], 1)}  # fmt: skip
@@ -519,11 +563,13 @@ def train(
     for k, stage in enumerate(stages):
         if done >= bounds[k]:
             continue
-        env = build_env(cfg, stage, seed=cfg.seed + 1000 * state.get("resumes", 0) + 7 * k)
+        env_stage = {key: v for key, v in stage.items() if key != "reward_mode"}
+        env = build_env(cfg, env_stage, seed=cfg.seed + 1000 * state.get("resumes", 0) + 7 * k)
         if model is None:
             model = build_model(cfg, env, str(out / "tb"))
         else:
             model.set_env(env)
+        _set_reward_mode(model, stage.get("reward_mode", _final_reward_mode(cfg)))
         model.learn(bounds[k] - done, callback=callback, reset_num_timesteps=False,
                     tb_log_name="run", progress_bar=cfg.progress)  # fmt: skip
         done = int(model.num_timesteps)

@@ -46,7 +46,7 @@ def test_bad_config_values_fail_before_training_naming_the_field(
 def test_unknown_fields_and_presets_list_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown rl config key.*'lr'.*allowed:.*learning_rate"):
         RLConfig.from_dict({"lr": 1e-3})
-    with pytest.raises(ValueError, match="unknown rl preset 'huge'; known: vin, vin_peak, vin_mix8, deepthink"):
+    with pytest.raises(ValueError, match="unknown rl preset 'huge'; known: vin, vin_peak, vin_peak_warm, vin_mix8, deepthink"):
         RLConfig.preset("huge")
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump({"algo": "dqn", "total_steps": 10}))
@@ -124,3 +124,27 @@ def test_curriculum_over_sizes_pads_to_one_observation_space(tmp_path: Path) -> 
     for size in (3, 4, 6):  # padded to 4x4, or to the maze when larger (size-independent VIN)
         ts = list(MazeDataset.from_config(DatasetConfig(shape=(size, size), n=3, seed=1)))
         assert [t.cells[0] for t in agent.solve_batch(ts)] == [t.origin for t in ts]
+
+
+def test_a_learned_reward_stage_trains_learned_and_evaluates_as_it_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agents.rl.extractors import MazeVIN
+
+    seen: list[str] = []
+    maps = MazeVIN.maps
+
+    def spy(self, observations, reward_hook=None):  # type: ignore[no-untyped-def]
+        seen.append(self.reward_mode)
+        return maps(self, observations, reward_hook)
+
+    monkeypatch.setattr(MazeVIN, "maps", spy)
+    cfg = tiny(extractor="vin", extractor_kwargs={"reward_mode": "peak"}, total_steps=1536,
+               eval_every=256, eval_n=5, curriculum=[{"steps": 1024, "reward_mode": "learned"}])  # fmt: skip
+    meta = train(cfg, tmp_path / "w")
+    first_learned, last_learned = seen.index("learned"), len(seen) - 1 - seen[::-1].index("learned")
+    assert first_learned == 0 or "learned" in seen[:5]  # the first stage plays learned
+    assert "peak" in seen[first_learned:last_learned]  # an evaluation inside it ran as it loads
+    assert seen[-1] == "peak" and meta["env_steps"] == 1536
+    with pytest.raises(ValueError, match="reward_mode is a VIN stage's"):
+        tiny(extractor="cnn", curriculum=[{"steps": 10, "reward_mode": "peak"}])
