@@ -49,6 +49,13 @@ def _scalar_kinds(hint: Any) -> tuple[tuple[type, ...], bool] | None:
     return None
 
 
+def _fits(value: Any, kind: type) -> bool:
+    """``value`` is a ``kind`` (a bool is only a bool; an int is also a float)."""
+    if isinstance(value, bool):
+        return kind is bool
+    return isinstance(value, kind) or (kind is float and isinstance(value, int))
+
+
 def check_field_types(cls: type, data: Mapping[str, Any]) -> None:
     """Raise ``ValueError`` naming the field, the value and what is allowed when a scalar field
     of the dataclass ``cls`` gets a value of the wrong type (``lr=fast``, ``steps=1.5``); an int
@@ -61,12 +68,7 @@ def check_field_types(cls: type, data: Mapping[str, Any]) -> None:
         allowed, nullable = kinds
         if value is None and nullable:
             continue
-        ok = any(
-            isinstance(value, t) and (t is bool or not isinstance(value, bool))
-            or (t is float and isinstance(value, int) and not isinstance(value, bool))
-            for t in allowed
-        )
-        if not ok:
+        if not any(_fits(value, t) for t in allowed):
             want = " or ".join(_SCALARS[t] for t in allowed) + (" or null" if nullable else "")
             raise ValueError(
                 f"{cls.__name__}.{name} must be {want}, got {value!r} ({type(value).__name__})"

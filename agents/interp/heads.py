@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from agents.interp.edits import edit
-from agents.interp.truth import Truth
+from agents.interp.truth import Truth, moves_of
 from maze_env import Task
 from maze_env.types import ACTION_DELTAS
 
@@ -138,11 +138,10 @@ def exact_paths(truth: Truth, cells: Sequence[Sequence[tuple[int, int]]]) -> np.
             continue
         if not (w[-1] == truth.target[i]).all():
             continue
-        d = np.diff(w, axis=0)
-        hit = (d[:, None, :] == ACTION_DELTAS[None]).all(-1)
-        if not hit.any(1).all():
+        try:
+            moves = moves_of(w)
+        except ValueError:  # a jump, not a single move
             continue
-        moves = hit.argmax(1)
         out[i] = bool(truth.open[i, w[:-1, 0], w[:-1, 1], moves].all())
     return out
 

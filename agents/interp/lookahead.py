@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.interp.probes import control_labels, probe
+from agents.interp.probes import probe, probe_record
 from agents.interp.truth import Truth
 
 JS = (1, 2, 3, 4, 5)
@@ -97,21 +97,11 @@ def lookahead_probes(
         pos = start + step
         cells = current_cells(truth, task, step)
         types = cells[:, 0] * C + cells[:, 1]
-        shuffled = control_labels(y, types, seed)
         local = probe(local_features(truth, task, step), y, task, "balanced_accuracy", test, seed=seed)
         for layer in layers:
-            X, Xr = resid[layer, task, pos], resid_random[layer, task, pos]
-            main = probe(X, y, task, "balanced_accuracy", test, seed=seed)
-            rand = probe(Xr, y, task, "balanced_accuracy", test, seed=seed)
-            shuf = probe(X, shuffled, task, "balanced_accuracy", test, seed=seed)
-            out.append({
-                "target": "move_ahead", "site": "path_step", "layer": int(layer), "j": int(j),
-                "score": main.score, "low": main.low, "high": main.high,
-                "metric": "balanced_accuracy", "chance": 0.25,
-                "control_random_init": rand.score, "control_shuffled": shuf.score,
-                "control_random_init_interval": [rand.low, rand.high],
-                "control_shuffled_interval": [shuf.low, shuf.high],
-                "control_local": local.score, "control_local_interval": [local.low, local.high],
-                "n_rows": int(len(y)), "n_train": main.n_train, "n_test": main.n_test,
-            })  # fmt: skip
+            rec = probe_record("move_ahead", "path_step", layer, resid[layer, task, pos],
+                               resid_random[layer, task, pos], y, task, types,
+                               "balanced_accuracy", test, seed, j=j)  # fmt: skip
+            out.append({**rec, "chance": 0.25, "control_local": local.score,
+                        "control_local_interval": [local.low, local.high], "n_rows": int(len(y))})  # fmt: skip
     return out

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from agents.interp import activations as acts
-from agents.interp.probes import control_labels, probe, split_by_maze
+from agents.interp.probes import probe_record, split_by_maze
 from agents.interp.truth import Truth, truth_of
 
 DEFAULT_SUITE = "in_distribution"
@@ -50,26 +50,6 @@ def _rows(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``float[n, R, C, F]`` -> rows ``float[n R C, F]`` and their maze ids."""
     n = states.shape[0]
     return states.reshape(-1, states.shape[-1]), np.repeat(np.arange(n), states[0, ..., 0].size)
-
-
-def probe_record(
-    target: str, site: str, layer: int, X: np.ndarray, Xr: np.ndarray, y: np.ndarray,
-    groups: np.ndarray, types: np.ndarray, metric: str, test: np.ndarray, seed: int = 0,
-    j: int | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """One ``probes[]`` record: the probe on ``X``, on the random-init model's ``Xr``, and on the
-    control-task labels of ``types`` (same rows, same split)."""
-    main = probe(X, y, groups, metric, test, seed=seed)
-    rand = probe(Xr, y, groups, metric, test, seed=seed)
-    shuf = probe(X, control_labels(y, types, seed), groups, metric, test, seed=seed)
-    return {
-        "target": target, "site": site, "layer": int(layer), "j": j,
-        "score": main.score, "low": main.low, "high": main.high, "metric": metric,
-        "control_random_init": rand.score, "control_shuffled": shuf.score,
-        "control_random_init_interval": [rand.low, rand.high],
-        "control_shuffled_interval": [shuf.low, shuf.high],
-        "n_train": main.n_train, "n_test": main.n_test,
-    }  # fmt: skip
 
 
 def cell_probes(site: str, layers: list[int], S: np.ndarray, Sr: np.ndarray, truth: Truth,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -190,3 +191,23 @@ def probe(
         boot = _aggregate(np.tensordot(w.astype(np.float64), s, axes=(1, 0)), metric, multi, cls)
         low, high = np.nanpercentile(boot, [2.5, 97.5]) if np.isfinite(boot).any() else (np.nan, np.nan)
     return Score(score, float(low), float(high), len(train_mazes), len(mazes))
+
+
+def probe_record(
+    target: str, site: str, layer: int, X: np.ndarray, Xr: np.ndarray, y: np.ndarray,
+    groups: np.ndarray, types: np.ndarray, metric: str, test: np.ndarray, seed: int = 0,
+    j: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """One ``probes[]`` record: the probe on ``X``, on the random-init model's ``Xr``, and on the
+    control-task labels of ``types`` (same rows, same split)."""
+    main = probe(X, y, groups, metric, test, seed=seed)
+    rand = probe(Xr, y, groups, metric, test, seed=seed)
+    shuf = probe(X, control_labels(y, types, seed), groups, metric, test, seed=seed)
+    return {
+        "target": target, "site": site, "layer": int(layer), "j": j,
+        "score": main.score, "low": main.low, "high": main.high, "metric": metric,
+        "control_random_init": rand.score, "control_shuffled": shuf.score,
+        "control_random_init_interval": [rand.low, rand.high],
+        "control_shuffled_interval": [shuf.low, shuf.high],
+        "n_train": main.n_train, "n_test": main.n_test,
+    }  # fmt: skip

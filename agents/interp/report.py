@@ -54,14 +54,19 @@ def write_figures(record: Mapping[str, Any], folder: str | Path) -> list[Path]:
         ax.set_ylabel(rows[0]["metric"])
         ax.set_title(f"{Path(str(record['checkpoint'])).name}: {target} at {site}", fontsize=9)
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        path = Path(folder) / "figures" / f"probe_{site}_{target}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=100)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(fig, plt, folder, site, target))
     return paths
+
+
+def _save(fig: Any, plt: Any, folder: str | Path, site: str, target: str) -> Path:
+    """Write ``fig`` to ``folder/figures/probe_<site>_<target>.png`` (atomically) and close it."""
+    fig.tight_layout()
+    path = Path(folder) / "figures" / f"probe_{site}_{target}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    return path
 
 
 def _lookahead_figure(record: Mapping[str, Any], site: str, target: str,
@@ -86,13 +91,7 @@ def _lookahead_figure(record: Mapping[str, Any], site: str, target: str,
     ax.set_xticks(js)
     ax.set_title(f"{Path(str(record['checkpoint'])).name}: {target} at {site}", fontsize=9)
     ax.legend(fontsize=6, ncol=2)
-    fig.tight_layout()
-    path = Path(folder) / "figures" / f"probe_{site}_{target}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, plt, folder, site, target)
 
 
 def _f(v: Any) -> str:
