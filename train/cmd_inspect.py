@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 DESCRIPTION = """\
@@ -14,9 +15,14 @@ and at <PATH_START>), fit cross-validated linear probes for each cell's distance
 controls: the same architecture randomly initialised, and a control task (labels assigned at
 random per input type, Hewitt & Liang 2019). Intervals: 95% bootstrap over test mazes. Then causal
 edits with Wilson intervals: the VIN's reward map moved to a new cell (does the policy go there?),
-the deep-thinking net's target moved after k iterations (does its path follow?).
+the deep-thinking net's target moved after k iterations (does its path follow?). On a
+transformer also: look-ahead probes (move k+j from the residual at path step k, beside a probe
+that sees only the current cell's neighbourhood), every head's attention to open / closed
+neighbours (adjacency heads, ablated), and retargeting by activation patching (the target cells'
+residuals copied from a prompt with a moved target, per layer, with random-cell and self-patch
+controls).
 
-Writes DIR/inspect.json, DIR/inspect.md and DIR/figures/probe_<site>_<target>.png."""
+Writes DIR/inspect.json, DIR/inspect.md and DIR/figures/*.png."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -36,6 +42,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--suite", default=DEFAULT_SUITE, help=f"built-in suite of one maze shape (default {DEFAULT_SUITE})")
     p.add_argument("--n", type=int, default=DEFAULT_N, help=f"mazes (default {DEFAULT_N}: under ~2 CPU-minutes)")
     p.add_argument("--seed", type=int, default=0, help="dataset, split, control and edit seed (default 0)")
+    p.add_argument("--ahead", type=int, default=5, metavar="J",
+                   help="transformer: probe moves 1..J ahead of the current step (default 5)")
     p.add_argument("--no-edits", action="store_true", help="probes only (skip the causal edits)")
     p.set_defaults(func=run)
     return p
@@ -43,12 +51,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Inspect the checkpoint and write the report; returns the exit status."""
+    if not 1 <= args.ahead <= 10:
+        print(f"mazebench inspect: --ahead {args.ahead}: give 1..10 moves", file=sys.stderr)
+        return 2
     from agents.interp.pipeline import inspect_checkpoint
     from agents.interp.report import write_report
 
     record = inspect_checkpoint(
         args.ckpt, suite=args.suite, n=args.n, seed=args.seed, edits=not args.no_edits,
-        log=lambda s: print(s, flush=True),
+        ahead=tuple(range(1, args.ahead + 1)), log=lambda s: print(s, flush=True),
     )  # fmt: skip
     paths = write_report(record, args.out)
     print(f"wrote {paths['json']} and {paths['md']} ({len(paths) - 2} figures)")

@@ -96,6 +96,10 @@ class TrainConfig(TrainerConfig):
     position table, so a model trained on 6x6 can be asked about larger mazes: say how large."""
     batch_size: int = 64
     """Sequences per optimizer step (global, across DDP ranks)."""
+    batch_by_set: bool = False
+    """Each batch is drawn from one training set (mixed sizes: a batch of 3x3 mazes is not
+    padded to the 9x9 length). Every epoch still sees every task once; a set's share of the
+    batches is its share of the tasks."""
     lr: float = 1e-3
     """Peak learning rate."""
     min_lr: float = 1e-4
@@ -180,6 +184,20 @@ PRESETS: dict[str, dict[str, Any]] = {
         **_PLANNER, "name": "grid6", "train_sets": ["default"],
         "eval_sets": _EVAL_6X6,
         "lr": 2e-3, "warmup_steps": 200, "max_minutes": 60.0, "threads": 2,
+    },
+    # issue 21, diversity: every dfs size 3x3 .. 9x9 in one model (batches of one size each);
+    # held-out 6x6 and 9x9 of the training distribution, and 12x12 logged as a monitor only
+    # (the last step is kept: nothing selects on it); context for mazes to 64x64
+    "grid3to9": {
+        **_PLANNER, "name": "grid3to9",
+        "train_sets": ["dt_dfs_3", "dt_dfs_4", "tf_dfs_5", "tf_dfs_6", "tf_dfs_7", "tf_dfs_8",
+                       "tf_dfs_9"],
+        "batch_by_set": True, "model_ctx": 8192,
+        "eval_sets": [{"generator": "dfs", "shape": [6, 6], "n": 300, "seed": 1106},
+                      {"generator": "dfs", "shape": [9, 9], "n": 300, "seed": 1109},
+                      {"generator": "dfs", "shape": [12, 12], "n": 200, "seed": 1112}],
+        "lr": 2e-3, "warmup_steps": 200, "max_minutes": 120.0, "threads": 2, "eval_every": 1000,
+        "eval_n": 200, "eval_beam_n": 0,
     },
     # next step for dfs_percolation (loops): grid6's weights, then dfs 6x6 mixed with
     # dfs_percolation 6x6 (started at the end of wave 3; see docs/RESULTS.md)
@@ -281,12 +299,31 @@ def loss_targets(ids: torch.Tensor, path_start: int, pad_id: int) -> torch.Tenso
     return torch.where(keep, nxt, torch.full_like(nxt, -1))
 
 
-def batch_indices(step: int, n: int, batch_size: int, seed: int) -> np.ndarray:
-    """Rows of batch ``step``: epochs are seeded permutations, so the order is a function of step."""
-    per_epoch = max(1, n // batch_size)
-    epoch, k = divmod(step, per_epoch)
-    perm = np.random.default_rng([seed, epoch]).permutation(n)
-    return perm[k * batch_size : (k + 1) * batch_size]
+def batch_indices(
+    step: int, n: int, batch_size: int, seed: int, set_sizes: list[int] | None = None
+) -> np.ndarray:
+    """Rows of batch ``step``: epochs are seeded permutations, so the order is a function of step.
+
+    With ``set_sizes`` (the rows ``0..n`` are consecutive sets of these sizes), every batch holds
+    rows of one set: each set is permuted and cut into whole batches (a set's leftover rows wait
+    for a later epoch's permutation), and the batches of all sets are shuffled together.
+    """
+    if not set_sizes:
+        per_epoch = max(1, n // batch_size)
+        epoch, k = divmod(step, per_epoch)
+        perm = np.random.default_rng([seed, epoch]).permutation(n)
+        return perm[k * batch_size : (k + 1) * batch_size]
+    if sum(set_sizes) != n:
+        raise ValueError(f"set_sizes {set_sizes} do not add up to the {n} rows")
+    cuts = [max(1, size // batch_size) for size in set_sizes]
+    epoch, k = divmod(step, sum(cuts))
+    rng = np.random.default_rng([seed, epoch, 1])
+    order = rng.permutation(sum(cuts))[k]
+    i = int(np.searchsorted(np.cumsum(cuts), order, side="right"))
+    j = order - sum(cuts[:i])
+    start = sum(set_sizes[:i])
+    perm = np.random.default_rng([seed, epoch, 2, i]).permutation(set_sizes[i])
+    return start + perm[j * batch_size : (j + 1) * batch_size]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -495,7 +532,12 @@ def main(
         step, clocks = state["info"]["step"], state["info"]["clocks"]
     shuffle = isinstance(vocab.scheme, Scheme) and not vocab.scheme.sorted
     data = torch.from_numpy(encode_sets(vocab, train, n_ctx, None).astype(np.int64))
-    epoch_len = max(1, len(data) // c.batch_size)
+    set_sizes = [len(s.dataset) for s in train] if c.batch_by_set else None
+    epoch_len = (
+        sum(max(1, n // c.batch_size) for n in set_sizes)
+        if set_sizes
+        else max(1, len(data) // c.batch_size)
+    )
     path_start, pad = vocab.id_of(PATH_START), vocab.pad_id
     world, rank = _distributed()
     if c.batch_size % world:
@@ -523,7 +565,7 @@ def main(
                     vocab, train, n_ctx, np.random.default_rng([c.seed, 7, enc_epoch])
                 ).astype(np.int64)
             )
-        rows = torch.from_numpy(batch_indices(step, len(data), c.batch_size, c.seed))
+        rows = torch.from_numpy(batch_indices(step, len(data), c.batch_size, c.seed, set_sizes))
         for group in opt.param_groups:
             group["lr"] = lr_at(
                 step, c, _from_lead(clocks["cpu_s"], world) if c.anneal_by_time else 0.0

@@ -12,7 +12,8 @@ Probe rows per kind (every score beside the random-init model's and the control 
   at each path step (site ``path_step``: ``move_ahead`` ``j`` = 1..5 moves on, beside a local
   control: :mod:`agents.interp.lookahead`). ``heads[]``: every head's attention from the path
   steps by key group, adjacency heads named; with edits, their ablation beside as many random
-  heads (:mod:`agents.interp.heads`).
+  heads (:mod:`agents.interp.heads`); and retargeting by patching the target cells' residual
+  from a prompt with another target, per layer, with controls (:mod:`agents.interp.patching`).
 """
 
 from __future__ import annotations
@@ -73,8 +74,13 @@ def _iters(n_max: int) -> list[int]:
 def inspect_checkpoint(
     ckpt: str | Path, suite: str = DEFAULT_SUITE, n: int = DEFAULT_N, seed: int = 0,
     edits: bool = True, log: Callable[[str], None] = lambda s: None,
+    ahead: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The ``inspect.json`` record of ``ckpt`` on ``n`` tasks of ``suite`` (see the module docstring)."""
+    """The ``inspect.json`` record of ``ckpt`` on ``n`` tasks of ``suite`` (see the module docstring).
+
+    ``ahead``: the look-ahead distances ``j`` probed on a transformer (default
+    :data:`agents.interp.lookahead.JS`, 1..5).
+    """
     import torch
 
     torch.set_num_threads(1)
@@ -139,9 +145,9 @@ def inspect_checkpoint(
             probes.append(probe_record("on_path", "path_start", layer, X, Xr, y, groups, groups,
                                        "balanced_accuracy", test, seed))  # fmt: skip
         from agents.interp import heads as hd
-        from agents.interp.lookahead import lookahead_probes
+        from agents.interp.lookahead import JS, lookahead_probes
 
-        probes += lookahead_probes(A.resid, Ar.resid, A.start_pos, truth, test, seed=seed)
+        probes += lookahead_probes(A.resid, Ar.resid, A.start_pos, truth, test, js=ahead or JS, seed=seed)
         log(f"look-ahead probes in {time.perf_counter() - t0:.1f}s")
         assert A.attn is not None
         mass, uniform = hd.attention_by_group(A.attn, truth, A.start_pos, A.cell_pos, A.lengths)
@@ -150,6 +156,10 @@ def inspect_checkpoint(
         if edits:
             adj = hd.adjacency_heads(mass, uniform)
             interventions += hd.ablations(model, tasks, truth, adj, seed)
+            from agents.interp.patching import retarget
+
+            interventions += [e.to_dict() for e in retarget(model, tasks, seed=seed)]
+            log(f"retarget by patching in {time.perf_counter() - t0:.1f}s")
     log(f"{len(probes)} probes, {len(interventions)} edits in {time.perf_counter() - t0:.1f}s")
     return {
         "checkpoint": str(ckpt), "kind": model.kind, "suite": suite, "n": truth.n,

@@ -54,14 +54,49 @@ def write_figures(record: Mapping[str, Any], folder: str | Path) -> list[Path]:
         ax.set_ylabel(rows[0]["metric"])
         ax.set_title(f"{Path(str(record['checkpoint'])).name}: {target} at {site}", fontsize=9)
         ax.legend(fontsize=7)
-        paths.append(_save(fig, plt, folder, site, target))
+        paths.append(_save(fig, plt, folder, f"probe_{site}_{target}"))
+    if _edit_curves(record)[0]:
+        paths.append(_edits_figure(record, folder, plt))
     return paths
 
 
-def _save(fig: Any, plt: Any, folder: str | Path, site: str, target: str) -> Path:
-    """Write ``fig`` to ``folder/figures/probe_<site>_<target>.png`` (atomically) and close it."""
+def _edit_curves(
+    record: Mapping[str, Any],
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """Edits by kind measured at several layers (curves), and those measured once (levels)."""
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for e in record["interventions"]:
+        if "head" not in e and "heads" not in e:  # head ablations have their own table
+            by_kind.setdefault(e["kind"], []).append(e)
+    curves = {k: v for k, v in by_kind.items() if len({e["layer"] for e in v}) > 1}
+    levels = [v[0] for k, v in by_kind.items() if k not in curves]
+    return curves, levels
+
+
+def _edits_figure(record: Mapping[str, Any], folder: str | Path, plt: Any) -> Path:
+    """Each edit measured at several layers (or iterations): rate with its Wilson interval against
+    the layer, beside the unedited rates as horizontal lines."""
+    curves, levels = _edit_curves(record)
+    fig, ax = plt.subplots(figsize=(5.4, 3.4))
+    for kind, rows in curves.items():
+        rows = sorted(rows, key=lambda e: e["layer"])
+        x = [e["layer"] for e in rows]
+        ax.plot(x, [e["rate"] for e in rows], "o-", ms=3, label=kind)
+        ax.fill_between(x, [e["low"] for e in rows], [e["high"] for e in rows], alpha=0.2)
+    for i, e in enumerate(levels):
+        ax.axhline(e["rate"], ls="--", lw=0.9, color=f"C{(len(curves) + i) % 10}", label=e["kind"])
+    ax.set_xlabel("iteration k" if record["kind"] == "deepthinking" else "layer (0 = embedding)")
+    ax.set_ylabel("rate")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_title(f"{Path(str(record['checkpoint'])).name}: edits", fontsize=9)
+    ax.legend(fontsize=6)
+    return _save(fig, plt, folder, "edits")
+
+
+def _save(fig: Any, plt: Any, folder: str | Path, stem: str) -> Path:
+    """Write ``fig`` to ``folder/figures/<stem>.png`` (atomically) and close it."""
     fig.tight_layout()
-    path = Path(folder) / "figures" / f"probe_{site}_{target}.png"
+    path = Path(folder) / "figures" / f"{stem}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100)
@@ -91,7 +126,7 @@ def _lookahead_figure(record: Mapping[str, Any], site: str, target: str,
     ax.set_xticks(js)
     ax.set_title(f"{Path(str(record['checkpoint'])).name}: {target} at {site}", fontsize=9)
     ax.legend(fontsize=6, ncol=2)
-    return _save(fig, plt, folder, site, target)
+    return _save(fig, plt, folder, f"probe_{site}_{target}")
 
 
 def _f(v: Any) -> str:

@@ -41,6 +41,23 @@ def test_data_order_is_a_function_of_the_step() -> None:
     assert np.array_equal(a[4], batch_indices(4, 100, 32, seed=1))
 
 
+def test_batches_by_set_hold_one_set_and_cover_each_once_an_epoch() -> None:
+    sizes = [40, 100, 64]  # rows 0..39, 40..139, 140..203; 1 + 3 + 2 whole batches of 32
+    bounds = np.cumsum([0, *sizes])
+    epoch = [batch_indices(s, 204, 32, seed=3, set_sizes=sizes) for s in range(6)]
+    owners = [int(np.searchsorted(bounds, b[0], side="right")) - 1 for b in epoch]
+    for b, i in zip(epoch, owners, strict=True):
+        assert len(b) == 32 and bounds[i] <= b.min() and b.max() < bounds[i + 1]  # one set
+    assert sorted(owners) == [0, 1, 1, 1, 2, 2]  # a set's share of batches is its share of rows
+    assert len(set(np.concatenate(epoch).tolist())) == 6 * 32  # no row twice in an epoch
+    assert owners != sorted(owners)  # sets interleave (seeded: this draw is not in set order)
+    nxt = [batch_indices(s, 204, 32, seed=3, set_sizes=sizes) for s in range(6, 12)]
+    assert not all(np.array_equal(a, b) for a, b in zip(epoch, nxt, strict=True))
+    assert np.array_equal(epoch[4], batch_indices(4, 204, 32, seed=3, set_sizes=sizes))
+    with pytest.raises(ValueError, match="add up"):
+        batch_indices(0, 200, 32, seed=3, set_sizes=sizes)
+
+
 def test_lr_schedule() -> None:
     c = TrainConfig(lr=1e-3, min_lr=1e-4, warmup_steps=10, max_steps=110)
     assert lr_at(0, c) == pytest.approx(1e-4) and lr_at(9, c) == pytest.approx(1e-3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,3 +140,8 @@ def test_cli_refuses_bad_input_in_one_line(tmp_path, capsys):
     assert main(["inspect", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no such checkpoint folder" in err[0]
+    ckpt = Path(__file__).resolve().parents[3] / "checkpoints" / "transformer_tiny"
+    assert main(["inspect", str(ckpt), "--out", str(tmp_path / "o"), "--ahead", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--ahead 0" in err[0] and "1..10" in err[0]
+    assert not (tmp_path / "o").exists()

@@ -114,10 +114,12 @@ def test_ablation_changes_the_model_inside_the_block_only():
     assert torch.equal(before, after)
 
 
-def test_inspect_reads_look_ahead_and_heads_of_a_transformer():
-    rec = inspect_checkpoint(TINY, suite="size_4", n=10)
+def test_inspect_reads_look_ahead_heads_and_retargeting_of_a_transformer(tmp_path):
+    from agents.interp.report import write_report
+
+    rec = inspect_checkpoint(TINY, suite="size_4", n=10, ahead=(1, 2))
     ahead = [p for p in rec["probes"] if p["site"] == "path_step"]
-    assert {p["j"] for p in ahead} <= {1, 2, 3, 4, 5} and 1 in {p["j"] for p in ahead}
+    assert {p["j"] for p in ahead} <= {1, 2} and 1 in {p["j"] for p in ahead}
     assert all("control_local" in p for p in ahead)
     cfg = acts.load(TINY).net.config
     assert len(rec["heads"]) == cfg.n_layer * cfg.n_head and rec["adjacency_rule"]["threshold"] == hd.ADJACENCY_THRESHOLD
@@ -125,3 +127,7 @@ def test_inspect_reads_look_ahead_and_heads_of_a_transformer():
     assert kinds[0] == "unablated"
     if any(h["adjacency"] for h in rec["heads"]):
         assert "ablate_adjacency" in kinds and "ablate_random_heads" in kinds
+    sites = {e["layer"] for e in rec["interventions"] if e["kind"] == "retarget"}
+    assert sites == set(range(cfg.n_layer + 1))  # every residual site, embedding first
+    out = write_report(rec, tmp_path)
+    assert out["edits"].is_file() and "retarget_random_cells" in out["md"].read_text()
