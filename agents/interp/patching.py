@@ -15,6 +15,11 @@ to there, and editing that residual redirects the whole path.
 
 ``retarget_path_start`` patches only the ``<PATH_START>`` token's residual from ``P'`` (the token
 the first move is read from): if the goal is copied there, that alone may redirect the path.
+``retarget_prompt`` patches every prompt token up to ``<PATH_START>``: all of ``P'`` at site
+``l`` (the tokens before the first changed cell are the same in both: attention is causal).
+What it leaves is the layers below ``l``: the path tokens still attend to ``P``'s keys and
+values there. Its rate per layer shows up to which layer the path tokens read the goal from
+the prompt.
 
 Controls: ``retarget_random_cells`` patches two random other cells (not origin, ``t``, ``t'``)
 from ``P'`` at the same site (success: exact to ``t'``; near 0 unless the effect is generic), and
@@ -116,9 +121,8 @@ def _random_cells(tasks: Sequence[Task], avoid: np.ndarray, k: int, seed: int) -
 
 def retarget(model: Any, tasks: Sequence[Task], sites: Sequence[int] | None = None,
              seed: int = 0) -> list[Edit]:  # fmt: skip
-    """``retarget``, ``retarget_path_start`` and ``retarget_random_cells`` per site (``layer`` =
-    site), ``self_patch`` at
-    the middle site, and the unedited rates (``unedited`` on ``P``, ``unedited_new_target`` on
+    """``retarget``, ``retarget_path_start``, ``retarget_prompt`` and ``retarget_random_cells``
+    per site (``layer`` = site), ``self_patch`` at the middle site, and the unedited rates (``unedited`` on ``P``, ``unedited_new_target`` on
     ``P'``); see the module docstring. Tasks share one maze shape."""
     from agents.interp.heads import greedy_exact
     from agents.interp.truth import truth_of
@@ -133,6 +137,7 @@ def retarget(model: Any, tasks: Sequence[Task], sites: Sequence[int] | None = No
     truth, truth_moved = truth_of(tasks), truth_of(moved)
     pos = _cells_pos(np.stack([olds, goals], axis=1), C)  # [n, 2]
     start = np.full((len(tasks), 1), R * (C + 1), dtype=np.int64)  # <PATH_START>
+    prompt = np.tile(np.arange(R * (C + 1) + 1, dtype=np.int64), (len(tasks), 1))
     rand = _cells_pos(_random_cells(tasks, np.stack([olds, goals, origins], 1), 2, seed + 1), C)
     out = [edit("unedited", greedy_exact(model, tasks, truth)),
            edit("unedited_new_target", greedy_exact(model, moved, truth_moved))]  # fmt: skip
@@ -143,6 +148,8 @@ def retarget(model: Any, tasks: Sequence[Task], sites: Sequence[int] | None = No
             out.append(edit("retarget", greedy_exact(model, tasks, truth_moved), site))
         with patched(model.net, site, start, donor[rows, start]):
             out.append(edit("retarget_path_start", greedy_exact(model, tasks, truth_moved), site))
+        with patched(model.net, site, prompt, donor[rows, prompt]):
+            out.append(edit("retarget_prompt", greedy_exact(model, tasks, truth_moved), site))
         with patched(model.net, site, rand, donor[rows, rand]):
             out.append(edit("retarget_random_cells", greedy_exact(model, tasks, truth_moved), site))
     mid = sites[len(sites) // 2]

@@ -56,6 +56,7 @@ def test_a_self_patch_leaves_the_logits_unchanged_and_another_prompt_changes_the
 def test_retarget_at_the_embedding_is_the_moved_prompt_and_controls_hold(model, tasks):
     got = _rates(retarget(model, tasks, sites=[0, 1, model.net.config.n_layer], seed=0))
     assert got[("retarget", 0)].k == got[("unedited_new_target", None)].k  # same input, same paths
+    assert got[("retarget_prompt", 0)].k == got[("unedited_new_target", None)].k
     assert got[("unedited_new_target", None)].rate >= 0.8  # the tiny model solves 5x5
     assert got[("self_patch", 1)].k == got[("unedited", None)].k
     for site in (0, 1, model.net.config.n_layer):
