@@ -8,7 +8,8 @@ Probe rows per kind (every score beside the random-init model's and the control 
 * vin: per-cell value map per iteration (site ``state``): the same two targets.
 * transformer: per layer ``l`` (0 = embedding, ``l + 1`` = ``blocks.{l}.hook_resid_post``):
   at each cell's token (site ``cell_token``: that cell's ``on_path`` and ``distance``) and at
-  ``<PATH_START>`` (site ``path_start``: every cell's ``on_path`` from one vector, multi-output);
+  ``<PATH_START>`` (site ``path_start``, multi-output from one vector: every cell's ``on_path``,
+  every inner ``passage`` open or closed, which cell is the ``target_cell``);
   at each path step (site ``path_step``: ``move_ahead`` ``j`` = 1..5 moves on, beside a local
   control: :mod:`agents.interp.lookahead`). ``heads[]``: every head's attention from the path
   steps by key group, adjacency heads named; with edits, their ablation beside as many random
@@ -138,12 +139,14 @@ def inspect_checkpoint(
         S = A.resid[:, :, cells].reshape(len(layers), truth.n, R, C, -1)
         Sr = Ar.resid[:, :, cells].reshape(len(layers), truth.n, R, C, -1)
         probes += cell_probes("cell_token", layers, S, Sr, truth, test, seed)
-        y = truth.on_path.reshape(truth.n, -1)
         groups = np.arange(truth.n)
-        for layer in layers:
+        whole = (("on_path", truth.on_path.reshape(truth.n, -1)), ("passage", truth.passages()),
+                 ("target_cell", truth.target_cells()))  # fmt: skip
+        for layer in layers:  # the whole maze, route and target from one token (Ivanitskiy et al.)
             X, Xr = A.resid[layer, :, A.start_pos], Ar.resid[layer, :, A.start_pos]
-            probes.append(probe_record("on_path", "path_start", layer, X, Xr, y, groups, groups,
-                                       "balanced_accuracy", test, seed))  # fmt: skip
+            for target, y in whole:
+                probes.append(probe_record(target, "path_start", layer, X, Xr, y, groups, groups,
+                                           "balanced_accuracy", test, seed))  # fmt: skip
         from agents.interp import heads as hd
         from agents.interp.lookahead import JS, lookahead_probes
 

@@ -55,6 +55,22 @@ class Truth:
         the code of the grid scheme's cell tokens."""
         return (self.open.astype(np.int64) * (1 << np.arange(4))).sum(-1)
 
+    def passages(self) -> np.ndarray:
+        """``bool[n, P]``: each inner passage open (``P = R (C - 1) + (R - 1) C``: every cell's
+        right side but the last column's, then every cell's down side but the last row's), the
+        whole maze as one vector per task."""
+        R, C = self.shape
+        right = self.open[:, :, : C - 1, 1].reshape(self.n, -1)
+        down = self.open[:, : R - 1, :, 2].reshape(self.n, -1)
+        return np.concatenate([right, down], axis=1)
+
+    def target_cells(self) -> np.ndarray:
+        """``bool[n, R * C]``: one-hot of each task's target cell (raster order)."""
+        R, C = self.shape
+        out = np.zeros((self.n, R * C), dtype=bool)
+        out[np.arange(self.n), self.target[:, 0] * C + self.target[:, 1]] = True
+        return out
+
     def cell_types(self) -> np.ndarray:
         """``int64[n, R, C]``: a cell's local input, 0..63: its sides code plus 16 if it is the
         origin and 32 if it is the target (what a grid-scheme cell token says, and what a

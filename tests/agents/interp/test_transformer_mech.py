@@ -37,6 +37,19 @@ def test_step_rows_label_the_move_j_ahead(truth):
         step_rows(truth, 0)
 
 
+def test_the_whole_maze_vector_lists_each_passage_once_and_the_target_one_hot(truth):
+    R, C = truth.shape
+    walls = truth.passages()
+    assert walls.shape == (truth.n, R * (C - 1) + (R - 1) * C)
+    np.testing.assert_array_equal(walls.sum(1), R * C - 1)  # a perfect maze: a spanning tree
+    # the passage right of (0, 0) is (0, 1)'s left side; the one below (0, 0) is (1, 0)'s up side
+    np.testing.assert_array_equal(walls[:, 0], truth.open[:, 0, 1, 3])
+    np.testing.assert_array_equal(walls[:, R * (C - 1)], truth.open[:, 1, 0, 0])
+    hot = truth.target_cells()
+    assert (hot.sum(1) == 1).all()
+    assert (hot.argmax(1) == truth.target[:, 0] * C + truth.target[:, 1]).all()
+
+
 def test_local_view_is_one_hot_and_equal_for_equal_views(truth):
     task, step, _ = step_rows(truth, 1)
     F = local_features(truth, task, step)
@@ -127,6 +140,9 @@ def test_inspect_reads_look_ahead_heads_and_retargeting_of_a_transformer(tmp_pat
     assert kinds[0] == "unablated"
     if any(h["adjacency"] for h in rec["heads"]):
         assert "ablate_adjacency" in kinds and "ablate_random_heads" in kinds
+    at_start = {(p["target"], p["layer"]) for p in rec["probes"] if p["site"] == "path_start"}
+    assert at_start == {(t, la) for t in ("on_path", "passage", "target_cell")
+                        for la in range(cfg.n_layer + 1)}  # fmt: skip
     sites = {e["layer"] for e in rec["interventions"] if e["kind"] == "retarget"}
     assert sites == set(range(cfg.n_layer + 1))  # every residual site, embedding first
     out = write_report(rec, tmp_path)
