@@ -21,6 +21,12 @@ What it leaves is the layers below ``l``: the path tokens still attend to ``P``'
 values there. Its rate per layer shows up to which layer the path tokens read the goal from
 the prompt.
 
+*Edit the world model* (:func:`rerouted`): the same sweep with ``P'`` the prompt of the same
+task in an edited maze, one passage of the shortest path closed and a wall between the two
+halves opened, so the old path is blocked. ``reroute`` patches the (up to four) cells whose
+sides changed; success: an exact path in the edited maze. It asks up to which layer the maze is
+read from the cells' residuals, the world-model counterpart of ``retarget``.
+
 Controls: ``retarget_random_cells`` patches two random other cells (not origin, ``t``, ``t'``)
 from ``P'`` at the same site (success: exact to ``t'``; near 0 unless the effect is generic), and
 ``self_patch`` patches ``t``, ``t'`` from ``P`` itself (success: exact to ``t``, equal to
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -119,42 +126,91 @@ def _random_cells(tasks: Sequence[Task], avoid: np.ndarray, k: int, seed: int) -
     return np.asarray(out, dtype=np.int64)
 
 
-def retarget(model: Any, tasks: Sequence[Task], sites: Sequence[int] | None = None,
-             seed: int = 0) -> list[Edit]:  # fmt: skip
-    """``retarget``, ``retarget_path_start``, ``retarget_prompt`` and ``retarget_random_cells``
-    per site (``layer`` = site), ``self_patch`` at the middle site, and the unedited rates (``unedited`` on ``P``, ``unedited_new_target`` on
-    ``P'``); see the module docstring. Tasks share one maze shape."""
+def rerouted(tasks: Sequence[Task], seed: int = 0) -> tuple[list[Task], np.ndarray]:
+    """The world-model edit: per task, a passage on its shortest path closed and one random
+    wall between the two halves it leaves opened (the maze stays connected; a perfect maze stays
+    perfect), so the old path walks through a wall and the new one goes round.
+
+    Returns the edited tasks and ``int64[n, 4, 2]``: the cells whose sides changed (the closed
+    passage's two ends, the opened one's).
+    """
+    from maze_env.maze import Maze
+    from maze_env.solve import shortest_path
+
+    rng = np.random.default_rng([seed, 31])
+    out, cells = [], []
+    for t in tasks:
+        path = shortest_path(t.maze, t.origin, t.target)
+        k = int(rng.integers(len(path) - 1))
+        a, b = tuple(map(int, path[k])), tuple(map(int, path[k + 1]))
+        edges = [e for e in t.maze.edges() if set(e) != {a, b}]
+        half = Maze.from_edges(t.maze.shape, edges).reachable(t.origin)
+        R, C = t.maze.shape
+        walls = [((r, c), (r + dr, c + dc)) for r in range(R) for c in range(C)
+                 for dr, dc in ((1, 0), (0, 1)) if r + dr < R and c + dc < C
+                 and half[r, c] != half[r + dr, c + dc] and {(r, c), (r + dr, c + dc)} != {a, b}]  # fmt: skip
+        if half[t.target]:  # a maze with loops: closing it leaves another way round
+            u, v = a, b
+        elif not walls:  # a 1 x C corridor: no other wall joins the halves
+            raise ValueError(f"a {R}x{C} maze: no wall reconnects the two halves")
+        else:
+            u, v = walls[int(rng.integers(len(walls)))]
+            edges.append((u, v))
+        out.append(Task(Maze.from_edges(t.maze.shape, edges), t.origin, t.target))
+        cells.append([a, b, u, v])
+    return out, np.asarray(cells, dtype=np.int64)
+
+
+def _sweep(model: Any, tasks: Sequence[Task], edited: Sequence[Task], cells: np.ndarray,
+           name: str, sites: Sequence[int], seed: int) -> list[Edit]:  # fmt: skip
+    """Per site: patch ``cells`` (``int[n, m, 2]``), ``<PATH_START>``, the whole prompt, and as
+    many random other cells, from the ``edited`` prompts into ``tasks``' run; success is an
+    exact path of the edited task. Kinds ``name``, ``name_path_start``, ``name_prompt``,
+    ``name_random_cells``; then ``self_patch`` of ``cells`` at the middle site (success: exact
+    on the task itself)."""
     from agents.interp.heads import greedy_exact
     from agents.interp.truth import truth_of
 
     R, C = tasks[0].maze.shape
-    L = model.net.config.n_layer
-    sites = list(range(L + 1)) if sites is None else list(sites)
-    goals = new_targets(tasks, seed)
-    moved = [Task(t.maze, t.origin, (int(g[0]), int(g[1]))) for t, g in zip(tasks, goals, strict=True)]
-    olds = np.array([t.target for t in tasks], dtype=np.int64)
-    origins = np.array([t.origin for t in tasks], dtype=np.int64)
-    truth, truth_moved = truth_of(tasks), truth_of(moved)
-    pos = _cells_pos(np.stack([olds, goals], axis=1), C)  # [n, 2]
+    truth, truth_edited = truth_of(tasks), truth_of(edited)
+    pos = _cells_pos(cells, C)  # [n, m]
     start = np.full((len(tasks), 1), R * (C + 1), dtype=np.int64)  # <PATH_START>
     prompt = np.tile(np.arange(R * (C + 1) + 1, dtype=np.int64), (len(tasks), 1))
-    rand = _cells_pos(_random_cells(tasks, np.stack([olds, goals, origins], 1), 2, seed + 1), C)
-    out = [edit("unedited", greedy_exact(model, tasks, truth)),
-           edit("unedited_new_target", greedy_exact(model, moved, truth_moved))]  # fmt: skip
+    origins = np.array([t.origin for t in tasks], dtype=np.int64)[:, None]
+    rand = _cells_pos(_random_cells(tasks, np.concatenate([cells, origins], 1), cells.shape[1],
+                                    seed + 1), C)  # fmt: skip
+    rows = np.arange(len(tasks))[:, None]
+    out = []
     for site in sites:
-        donor = prompt_resid(model, moved, site)
-        rows = np.arange(len(tasks))[:, None]
-        with patched(model.net, site, pos, donor[rows, pos]):
-            out.append(edit("retarget", greedy_exact(model, tasks, truth_moved), site))
-        with patched(model.net, site, start, donor[rows, start]):
-            out.append(edit("retarget_path_start", greedy_exact(model, tasks, truth_moved), site))
-        with patched(model.net, site, prompt, donor[rows, prompt]):
-            out.append(edit("retarget_prompt", greedy_exact(model, tasks, truth_moved), site))
-        with patched(model.net, site, rand, donor[rows, rand]):
-            out.append(edit("retarget_random_cells", greedy_exact(model, tasks, truth_moved), site))
+        donor = prompt_resid(model, edited, site)
+        for kind, where in ((name, pos), (f"{name}_path_start", start), (f"{name}_prompt", prompt),
+                            (f"{name}_random_cells", rand)):  # fmt: skip
+            with patched(model.net, site, where, donor[rows, where]):
+                out.append(edit(kind, greedy_exact(model, tasks, truth_edited), site))
     mid = sites[len(sites) // 2]
     own = prompt_resid(model, tasks, mid)
-    rows = np.arange(len(tasks))[:, None]
     with patched(model.net, mid, pos, own[rows, pos]):
         out.append(edit("self_patch", greedy_exact(model, tasks, truth), mid))
     return out
+
+
+def retarget(model: Any, tasks: Sequence[Task], sites: Sequence[int] | None = None,
+             seed: int = 0) -> list[Edit]:  # fmt: skip
+    """The unedited rates (``unedited`` on ``P``, ``unedited_new_target`` on ``P'``), then
+    :func:`_sweep` of the two target cells (``retarget*``, ``self_patch``) and of the world-model
+    edit :func:`rerouted` (``unedited_new_maze``, ``reroute*``, its own ``self_patch``), per site
+    (``layer`` = site; default every site); see the module docstring. Tasks share one shape."""
+    from agents.interp.heads import greedy_exact
+    from agents.interp.truth import truth_of
+
+    sites = list(range(model.net.config.n_layer + 1)) if sites is None else list(sites)
+    goals = new_targets(tasks, seed)
+    moved = [Task(t.maze, t.origin, (int(g[0]), int(g[1]))) for t, g in zip(tasks, goals, strict=True)]
+    olds = np.array([t.target for t in tasks], dtype=np.int64)
+    out = [edit("unedited", greedy_exact(model, tasks, truth_of(tasks))),
+           edit("unedited_new_target", greedy_exact(model, moved, truth_of(moved)))]  # fmt: skip
+    out += _sweep(model, tasks, moved, np.stack([olds, goals], axis=1), "retarget", sites, seed)
+    maze_edit, changed = rerouted(tasks, seed)
+    out.append(edit("unedited_new_maze", greedy_exact(model, maze_edit, truth_of(maze_edit))))
+    sweep = _sweep(model, tasks, maze_edit, changed, "reroute", sites, seed)
+    return out + [e if e.kind != "self_patch" else replace(e, kind="self_patch_reroute") for e in sweep]

@@ -14,7 +14,10 @@ Probe rows per kind (every score beside the random-init model's and the control 
   control: :mod:`agents.interp.lookahead`). ``heads[]``: every head's attention from the path
   steps by key group, adjacency heads named; with edits, their ablation beside as many random
   heads (:mod:`agents.interp.heads`); and retargeting by patching the target cells' residual
-  from a prompt with another target, per layer, with controls (:mod:`agents.interp.patching`).
+  from a prompt with another target, and the world-model edit (a passage of the path closed),
+  per layer, with controls (:mod:`agents.interp.patching`); whether the move decoded two ahead
+  is used, by patching the step's residual from a maze that branches there
+  (:mod:`agents.interp.plan_patching`).
 """
 
 from __future__ import annotations
@@ -160,9 +163,11 @@ def inspect_checkpoint(
             adj = hd.adjacency_heads(mass, uniform)
             interventions += hd.ablations(model, tasks, truth, adj, seed)
             from agents.interp.patching import retarget
+            from agents.interp.plan_patching import plan_patching
 
             interventions += [e.to_dict() for e in retarget(model, tasks, seed=seed)]
-            log(f"retarget by patching in {time.perf_counter() - t0:.1f}s")
+            interventions += [e.to_dict() for e in plan_patching(model, tasks, seed=seed)]
+            log(f"retarget, reroute and plan patching in {time.perf_counter() - t0:.1f}s")
     log(f"{len(probes)} probes, {len(interventions)} edits in {time.perf_counter() - t0:.1f}s")
     return {
         "checkpoint": str(ckpt), "kind": model.kind, "suite": suite, "n": truth.n,

@@ -73,23 +73,34 @@ def _edit_curves(
     return curves, levels
 
 
+_LEVEL_PANEL = {"unedited_new_target": "retarget", "self_patch": "retarget",
+                "unedited_new_maze": "reroute", "self_patch_reroute": "reroute",
+                "plan_unpatched": "plan", "plan_twin": "plan"}
+"""Edits measured once that belong beside one family of curves (the rest go in every panel)."""
+
+
 def _edits_figure(record: Mapping[str, Any], folder: str | Path, plt: Any) -> Path:
     """Each edit measured at several layers (or iterations): rate with its Wilson interval against
-    the layer, beside the unedited rates as horizontal lines."""
+    the layer, one panel per family (the kind's first word: ``retarget*``, ``reroute*``, ...),
+    beside the rates measured once as horizontal lines."""
     curves, levels = _edit_curves(record)
-    fig, ax = plt.subplots(figsize=(5.4, 3.4))
-    for kind, rows in curves.items():
-        rows = sorted(rows, key=lambda e: e["layer"])
-        x = [e["layer"] for e in rows]
-        ax.plot(x, [e["rate"] for e in rows], "o-", ms=3, label=kind)
-        ax.fill_between(x, [e["low"] for e in rows], [e["high"] for e in rows], alpha=0.2)
-    for i, e in enumerate(levels):
-        ax.axhline(e["rate"], ls="--", lw=0.9, color=f"C{(len(curves) + i) % 10}", label=e["kind"])
-    ax.set_xlabel("iteration k" if record["kind"] == "deepthinking" else "layer (0 = embedding)")
-    ax.set_ylabel("rate")
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_title(f"{Path(str(record['checkpoint'])).name}: edits", fontsize=9)
-    ax.legend(fontsize=6)
+    families = sorted({k.split("_")[0] for k in curves})
+    fig, axes = plt.subplots(1, len(families), figsize=(5.0 * len(families), 3.4), squeeze=False)
+    for ax, fam in zip(axes[0], families, strict=True):
+        mine = {k: v for k, v in curves.items() if k.split("_")[0] == fam}
+        for kind, rows in mine.items():
+            rows = sorted(rows, key=lambda e: e["layer"])
+            x = [e["layer"] for e in rows]
+            ax.plot(x, [e["rate"] for e in rows], "o-", ms=3, label=kind)
+            ax.fill_between(x, [e["low"] for e in rows], [e["high"] for e in rows], alpha=0.2)
+        shown = [e for e in levels if _LEVEL_PANEL.get(e["kind"], fam) == fam]
+        for i, e in enumerate(shown):
+            ax.axhline(e["rate"], ls="--", lw=0.9, color=f"C{(len(mine) + i) % 10}", label=e["kind"])
+        ax.set_xlabel("iteration k" if record["kind"] == "deepthinking" else "layer (0 = embedding)")
+        ax.set_ylabel("rate")
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_title(f"{Path(str(record['checkpoint'])).name}: {fam}", fontsize=9)
+        ax.legend(fontsize=6)
     return _save(fig, plt, folder, "edits")
 
 
