@@ -66,7 +66,8 @@ def _edit_curves(
     """Edits by kind measured at several layers (curves), and those measured once (levels)."""
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for e in record["interventions"]:
-        if "head" not in e and "heads" not in e:  # head ablations have their own table
+        ablation = e["kind"] == "unablated" or e["kind"].startswith("ablate")
+        if not ablation and "head" not in e and "heads" not in e:  # those have their own table
             by_kind.setdefault(e["kind"], []).append(e)
     curves = {k: v for k, v in by_kind.items() if len({e["layer"] for e in v}) > 1}
     levels = [v[0] for k, v in by_kind.items() if k not in curves]
