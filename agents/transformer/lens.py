@@ -22,8 +22,11 @@ def to_hooked_transformer(model: GPT) -> Any:
     c = model.config
     if c.pos == "grid" or c.prefix_id is not None:
         raise ValueError(
-            "TransformerLens has no 2-D grid positions or prefix-LM mask: export works for causal "
-            f"models with pos learned, rotary or none (this one: pos={c.pos!r}, prefix_id={c.prefix_id!r})"
+            "TransformerLens has no 2-D grid positions (their rotation is the cell a token names, "
+            "read from the tokens, not its index) or prefix-LM mask: export works for causal "
+            f"models with pos learned, rotary or none (this one: pos={c.pos!r}, prefix_id={c.prefix_id!r}); "
+            "GPT.run_with_cache's activations answer to the same hook names "
+            "(acts['blocks.0.hook_resid_post'])"
         )
     try:
         from transformer_lens import HookedTransformer, HookedTransformerConfig

@@ -209,6 +209,35 @@ class Activations:
     resid: list[torch.Tensor] = field(default_factory=list)
     attn: list[torch.Tensor] = field(default_factory=list)
 
+    def __getitem__(self, name: str) -> torch.Tensor:
+        """The activation of a TransformerLens hook name, so code written against an
+        ``ActivationCache`` reads these too (a ``pos="grid"`` model cannot be exported to
+        TransformerLens: its rotary positions are the cells the tokens name, not their indices):
+        ``hook_embed`` (for ``pos="learned"`` the embedding includes the positions),
+        ``blocks.{l}.hook_resid_pre`` (the residual entering block ``l``),
+        ``blocks.{l}.hook_resid_post`` and ``blocks.{l}.attn.hook_pattern``
+        (``(B, n_head, T, T_total)``)."""
+        parts = name.split(".")
+        try:
+            if name == "hook_embed":
+                return self.resid[0]
+            if len(parts) >= 3 and parts[0] == "blocks":
+                layer, hook = int(parts[1]), ".".join(parts[2:])
+                if not 0 <= layer < len(self.attn):
+                    raise IndexError(layer)
+                if hook == "hook_resid_pre":
+                    return self.resid[layer]
+                if hook == "hook_resid_post":
+                    return self.resid[layer + 1]
+                if hook == "attn.hook_pattern":
+                    return self.attn[layer]
+        except (ValueError, IndexError):
+            pass
+        raise KeyError(
+            f"{name!r}: recorded hooks are hook_embed and blocks.L.hook_resid_pre, "
+            f"blocks.L.hook_resid_post, blocks.L.attn.hook_pattern for L in 0..{len(self.attn) - 1}"
+        )
+
 
 @dataclass(frozen=True)
 class _Write:

@@ -23,12 +23,9 @@ def test_hooked_transformer_has_identical_logits(pos: str) -> None:
     theirs, cache = hooked.run_with_cache(idx)
     torch.testing.assert_close(theirs, ours, atol=1e-4, rtol=1e-4)
     _, acts = model.run_with_cache(idx)
-    torch.testing.assert_close(
-        cache["blocks.1.attn.hook_pattern"], acts.attn[1], atol=1e-5, rtol=1e-4
-    )
-    torch.testing.assert_close(
-        cache["blocks.0.hook_resid_post"], acts.resid[1], atol=1e-4, rtol=1e-4
-    )
+    for name in ("blocks.1.attn.hook_pattern", "blocks.0.hook_resid_post", "blocks.1.hook_resid_pre",
+                 "blocks.1.hook_resid_post"):  # fmt: skip
+        torch.testing.assert_close(cache[name], acts[name], atol=1e-4, rtol=1e-4)  # same names
 
 
 def test_export_refuses_what_transformer_lens_cannot_express() -> None:

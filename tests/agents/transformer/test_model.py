@@ -92,6 +92,19 @@ def test_reserved_cache_writes_in_place_and_never_changes_an_older_cache(pos: st
     assert nxt.keys[0] is beams.keys[0]
 
 
+def test_activations_answer_to_transformer_lens_hook_names() -> None:
+    model = tiny("rotary").eval()
+    _, acts = model.run_with_cache(torch.randint(0, 11, (2, 9)))
+    assert acts["hook_embed"] is acts.resid[0]
+    assert acts["blocks.0.hook_resid_pre"] is acts.resid[0]
+    assert acts["blocks.1.hook_resid_pre"] is acts["blocks.0.hook_resid_post"] is acts.resid[1]
+    assert acts["blocks.1.hook_resid_post"] is acts.resid[2]
+    assert acts["blocks.1.attn.hook_pattern"] is acts.attn[1]
+    for bad in ("blocks.2.hook_resid_post", "blocks.x.hook_resid_post", "blocks.0.mlp.hook_post", "resid"):
+        with pytest.raises(KeyError, match="L in 0..1"):
+            acts[bad]
+
+
 def test_hooks_do_not_change_the_logits() -> None:
     model = tiny("rotary").eval()
     idx = torch.randint(0, 11, (2, 9))
