@@ -394,6 +394,11 @@ def render_report(
         tables.insert(
             -2, ("How the learned agents fail (first error of each failed task)", failures)
         )
+    from agents.harness.inside import inside_table
+
+    inside = inside_table(results)
+    if inside is not None:
+        tables.insert(-2, ("Inside the models (each checkpoint's inspect.json)", inside))
     groups = load_seed_groups(out_dir)
     if groups:
         tables.insert(
