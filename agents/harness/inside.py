@@ -39,7 +39,8 @@ def inside_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]
 
     labels = agent_labels(results)
     rows, seen = [], set()
-    for agent in results["agents"]:
+    own_first = sorted(results["agents"], key=lambda a: "ckpt=" not in a["spec"])  # stable
+    for agent in own_first:  # a model's own agent names its row, not a search on top of it
         ckpt = _checkpoint(agent["spec"])
         if ckpt is None or ckpt in seen or not (ckpt / "inspect.json").is_file():
             continue

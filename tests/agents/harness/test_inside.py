@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from agents.harness.figures import agent_labels as inside_labels
 from agents.harness.inside import inside_table
 from agents.interp.summary import QUESTIONS, findings
 
@@ -62,10 +63,12 @@ def test_the_table_reads_checkpoints_with_an_inspect_json_and_skips_bad_ones(tmp
         d.mkdir()
     (good / "inspect.json").write_text(json.dumps(TRANSFORMER))
     (bad / "inspect.json").write_text("{not json")
-    agents = [f"transformer:ckpt={d},decode=greedy" for d in (good, bad, none)] + ["bfs"]
+    agents = [f"mcts:prior={good},simulations=10"]  # a search on the model: the model's own row wins
+    agents += [f"transformer:ckpt={d},decode=greedy" for d in (good, bad, none)] + ["bfs"]
     results = {"agents": [{"spec": s, "name": s} for s in agents]}
     header, rows = inside_table(results)
     assert header == ["agent", "measured on", *QUESTIONS]
     assert len(rows) == 1 and rows[0][1] == "in_distribution, n=150"
+    assert rows[0][0] == inside_labels(results)[f"transformer:ckpt={good},decode=greedy"]
     assert rows[0][2] == "0.63 vs 0.52 random init (layer 7)"
     assert inside_table({"agents": [{"spec": "bfs", "name": "bfs"}]}) is None
