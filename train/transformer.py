@@ -299,6 +299,12 @@ def loss_targets(ids: torch.Tensor, path_start: int, pad_id: int) -> torch.Tenso
     return torch.where(keep, nxt, torch.full_like(nxt, -1))
 
 
+def epoch_cuts(n: int, batch_size: int, set_sizes: list[int] | None = None) -> list[int]:
+    """Whole batches per epoch, per set (``set_sizes``, see :func:`batch_indices`) or of all
+    ``n`` rows as one: the epoch is ``sum`` of them."""
+    return [max(1, size // batch_size) for size in (set_sizes or [n])]
+
+
 def batch_indices(
     step: int, n: int, batch_size: int, seed: int, set_sizes: list[int] | None = None
 ) -> np.ndarray:
@@ -308,19 +314,17 @@ def batch_indices(
     rows of one set: each set is permuted and cut into whole batches (a set's leftover rows wait
     for a later epoch's permutation), and the batches of all sets are shuffled together.
     """
+    cuts = epoch_cuts(n, batch_size, set_sizes)
+    epoch, k = divmod(step, sum(cuts))
     if not set_sizes:
-        per_epoch = max(1, n // batch_size)
-        epoch, k = divmod(step, per_epoch)
         perm = np.random.default_rng([seed, epoch]).permutation(n)
         return perm[k * batch_size : (k + 1) * batch_size]
     if sum(set_sizes) != n:
         raise ValueError(f"set_sizes {set_sizes} do not add up to the {n} rows")
-    cuts = [max(1, size // batch_size) for size in set_sizes]
-    epoch, k = divmod(step, sum(cuts))
-    rng = np.random.default_rng([seed, epoch, 1])
-    order = rng.permutation(sum(cuts))[k]
-    i = int(np.searchsorted(np.cumsum(cuts), order, side="right"))
-    j = order - sum(cuts[:i])
+    order = int(np.random.default_rng([seed, epoch, 1]).permutation(sum(cuts))[k])
+    ends = np.cumsum(cuts)
+    i = int(np.searchsorted(ends, order, side="right"))
+    j = order - int(ends[i] - cuts[i])
     start = sum(set_sizes[:i])
     perm = np.random.default_rng([seed, epoch, 2, i]).permutation(set_sizes[i])
     return start + perm[j * batch_size : (j + 1) * batch_size]
@@ -533,11 +537,7 @@ def main(
     shuffle = isinstance(vocab.scheme, Scheme) and not vocab.scheme.sorted
     data = torch.from_numpy(encode_sets(vocab, train, n_ctx, None).astype(np.int64))
     set_sizes = [len(s.dataset) for s in train] if c.batch_by_set else None
-    epoch_len = (
-        sum(max(1, n // c.batch_size) for n in set_sizes)
-        if set_sizes
-        else max(1, len(data) // c.batch_size)
-    )
+    epoch_len = sum(epoch_cuts(len(data), c.batch_size, set_sizes))
     path_start, pad = vocab.id_of(PATH_START), vocab.pad_id
     world, rank = _distributed()
     if c.batch_size % world:

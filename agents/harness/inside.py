@@ -8,7 +8,6 @@ suite and mazes it was measured on. Agents without one are left out.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ def inside_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]
     report never fails on it)."""
     from agents.harness.figures import agent_labels
     from agents.interp.summary import QUESTIONS, findings
+    from maze_env.files import read_json_object
 
     labels = agent_labels(results)
     rows, seen = [], set()
@@ -45,12 +45,10 @@ def inside_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]
         if ckpt is None or ckpt in seen or not (ckpt / "inspect.json").is_file():
             continue
         try:
-            record = json.loads((ckpt / "inspect.json").read_text(encoding="utf-8"))
+            record = read_json_object(ckpt / "inspect.json")
         except (OSError, ValueError):
             continue
-        if not isinstance(record, dict) or not all(
-            isinstance(record.get(k), list) for k in ("probes", "interventions")
-        ):
+        if not all(isinstance(record.get(k), list) for k in ("probes", "interventions")):
             continue
         seen.add(ckpt)
         found = findings(record)

@@ -91,19 +91,23 @@ def patched(net: Any, site: int, positions: np.ndarray, donor: np.ndarray) -> It
 
 def prompt_resid(model: Any, tasks: Sequence[Task], site: int) -> np.ndarray:
     """``float32[n, T, d]``: the residual at ``site`` over each task's prompt (same shapes)."""
-    import torch
-
     from agents.transformer.decoding import Codec
 
     prompts = Codec(model.vocab).prompts(tasks)
     bad = [p for p in prompts if isinstance(p, str)]
     if bad:
         raise ValueError(f"the transformer cannot read these tasks: {bad[0]}")
-    ids = torch.as_tensor(np.stack(prompts), dtype=torch.long)
+    return resid_at(model, np.stack(prompts).astype(np.int64), site)
+
+
+def resid_at(model: Any, ids: np.ndarray, site: int, batch: int = 64) -> np.ndarray:
+    """``float32[n, T, d]``: the residual at ``site`` of the token rows ``ids: int64[n, T]``."""
+    import torch
+
     out = []
     with torch.inference_mode():
-        for lo in range(0, len(ids), 64):
-            _, acts = model.net.run_with_cache(ids[lo : lo + 64])
+        for lo in range(0, len(ids), batch):
+            _, acts = model.net.run_with_cache(torch.from_numpy(ids[lo : lo + batch]))
             out.append(acts.resid[site].numpy())
     return np.concatenate(out).astype(np.float32)
 

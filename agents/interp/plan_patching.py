@@ -70,13 +70,11 @@ def branch_twins(tasks: Sequence[Task], seed: int = 0) -> tuple[list[int], np.nd
     return used, np.asarray(ks, dtype=np.int64), twins
 
 
-def _sequences(model: Any, tasks: Sequence[Task], ks: np.ndarray) -> np.ndarray:
-    """``int64[n, T]``: prompt and the path's first ``k + 1`` moves per task, right-padded."""
+def _sequences(model: Any, tasks: Sequence[Task], paths: Sequence[np.ndarray], ks: np.ndarray) -> np.ndarray:
+    """``int64[n, T]``: prompt and the first ``k + 1`` moves of ``paths`` per task, right-padded."""
     from agents.interp.activations import transformer_tokens
-    from maze_env.solve import shortest_path
 
-    paths = [np.asarray(shortest_path(t.maze, t.origin, t.target))[: k + 2] for t, k in zip(tasks, ks, strict=True)]
-    seqs = transformer_tokens(model, tasks, paths)
+    seqs = transformer_tokens(model, tasks, [p[: k + 2] for p, k in zip(paths, ks, strict=True)])
     ids = np.full((len(seqs), max(len(s) for s in seqs)), model.vocab.pad_id, dtype=np.int64)
     for i, s in enumerate(seqs):
         ids[i, : len(s)] = s
@@ -98,17 +96,11 @@ def _next_moves(model: Any, ids: np.ndarray, at: np.ndarray) -> np.ndarray:
     return rows[:, move_ids].argmax(-1).numpy()
 
 
-def _resid(model: Any, ids: np.ndarray, site: int) -> np.ndarray:
-    import torch
-
-    with torch.inference_mode():
-        _, acts = model.net.run_with_cache(torch.from_numpy(ids))
-    return acts.resid[site].numpy().astype(np.float32)
-
-
 def plan_patching(model: Any, tasks: Sequence[Task], sites: Sequence[int] | None = None,
                   seed: int = 0) -> list[Edit]:  # fmt: skip
     """The edits of the module docstring, per site (``layer`` = site; default every site)."""
+    from agents.interp.patching import resid_at
+    from agents.interp.truth import truth_of
     from maze_env.tokens.schemes import GridScheme
 
     scheme = model.vocab.scheme
@@ -120,16 +112,18 @@ def plan_patching(model: Any, tasks: Sequence[Task], sites: Sequence[int] | None
     own = [tasks[i] for i in used]
     R, C = own[0].maze.shape
     step = R * (C + 1) + ks  # the residual at path step k (<PATH_START> is step 0)
-    truth = _moves_at(own, ks + 1)
-    twin_truth = _moves_at(twins, ks + 1)
-    ids, twin_ids = _sequences(model, own, ks), _sequences(model, twins, ks)
+    paths, twin_paths = truth_of(own), truth_of(twins)
+    truth = np.array([m[k + 1] for m, k in zip(paths.moves, ks, strict=True)])  # move k + 2
+    twin_truth = np.array([m[k + 1] for m, k in zip(twin_paths.moves, ks, strict=True)])
+    ids = _sequences(model, own, paths.paths, ks)
+    twin_ids = _sequences(model, twins, twin_paths.paths, ks)
     rows = np.arange(len(own))
     other = np.roll(rows, 1)  # another task's twin (same shape, another maze)
     out = [edit("plan_unpatched", _next_moves(model, ids, step + 1) == truth),
            edit("plan_twin", _next_moves(model, twin_ids, step + 1) == twin_truth)]  # fmt: skip
     sites = list(range(model.net.config.n_layer + 1)) if sites is None else list(sites)
     for site in sites:
-        donor = _resid(model, twin_ids, site)
+        donor = resid_at(model, twin_ids, site)
         for kind, where, src in (("plan_patch", step, rows), ("plan_patch_next", step + 1, rows),
                                  ("plan_patch_other_maze", step, other)):  # fmt: skip
             pos_src = step[src] if kind == "plan_patch_other_maze" else where
@@ -138,14 +132,3 @@ def plan_patching(model: Any, tasks: Sequence[Task], sites: Sequence[int] | None
             out.append(edit(kind, got == twin_truth, site))
     return out
 
-
-def _moves_at(tasks: Sequence[Task], index: np.ndarray) -> np.ndarray:
-    """``int64[n]``: move ``index[i]`` (0-based) of each task's shortest path."""
-    from maze_env.solve import shortest_path
-
-    out = []
-    for t, i in zip(tasks, index, strict=True):
-        path = np.asarray(shortest_path(t.maze, t.origin, t.target))
-        d = path[i + 1] - path[i]
-        out.append(next(a for a, delta in enumerate(ACTION_DELTAS) if (delta == d).all()))
-    return np.asarray(out, dtype=np.int64)
